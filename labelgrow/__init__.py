@@ -1,0 +1,44 @@
+"""labelgrow: teach a multilingual NER model new entity types without forgetting the old ones.
+
+The public functions are imported lazily so that ``import labelgrow`` (and ``labelgrow --help``) stay instant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "extend": "labelgrow.extension",
+    "ExtendArguments": "labelgrow.configuration",
+    "ExtendResult": "labelgrow.extension",
+    "LabelgrowError": "labelgrow.errors",
+    "LabelSet": "labelgrow.labels",
+    "expand_classifier": "labelgrow.modeling",
+}
+
+__all__ = [
+    "ExtendArguments",
+    "ExtendResult",
+    "LabelSet",
+    "LabelgrowError",
+    "__version__",
+    "expand_classifier",
+    "extend",
+]
+
+if TYPE_CHECKING:
+    from labelgrow.configuration import ExtendArguments
+    from labelgrow.errors import LabelgrowError
+    from labelgrow.extension import ExtendResult, extend
+    from labelgrow.labels import LabelSet
+    from labelgrow.modeling import expand_classifier
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'labelgrow' has no attribute {name!r}")

@@ -1,0 +1,162 @@
+"""The ``labelgrow`` command line: thin Typer commands over importable functions.
+
+Heavy libraries (torch, transformers) are imported inside the commands so that ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="labelgrow",
+    help="Teach a multilingual NER model new entity types without forgetting the old ones.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+KD_CHOICES = ("o-aware", "seed", "none")  # mirrors labelgrow.configuration.KD_MODES (a test checks they agree)
+
+
+def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """``--config FILE``: its values become the defaults of every option; explicit options still win."""
+    if value is None:
+        return value
+    from labelgrow.configuration import read_config_file
+    from labelgrow.errors import LabelgrowError
+
+    params = {p.name: p for p in ctx.command.params if p.name}
+    try:
+        config = read_config_file(value, set(params) - {"config"})
+    except LabelgrowError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for key, item in config.items():
+        if isinstance(item, list) and not params[key].multiple:
+            config[key] = ",".join(map(str, item))
+    ctx.default_map = {**(ctx.default_map or {}), **config}
+    return value
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="YAML file of option values (e.g. recipes/demo.yaml); options given on the command line override it.",
+        is_eager=True,
+        callback=_config_callback,
+    ),
+]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+) -> None:
+    logging.basicConfig(
+        format="labelgrow: %(message)s", level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr
+    )
+    logging.getLogger("labelgrow").setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+@app.command("extend")
+def extend_command(
+    base: Annotated[str, typer.Option(help="Hub id or local directory of the NER model (or plain encoder) to grow.")],
+    new_labels: Annotated[str, typer.Option(help="Comma-separated new entity types, e.g. FACILITY,PHONE.")],
+    train: Annotated[
+        list[str],
+        typer.Option(
+            help="Training data: CoNLL/BIO file, span-JSON lines, directory "
+            "(lang from sub-directory) or saved dataset. Repeatable."
+        ),
+    ],
+    output: Annotated[str, typer.Option(help="Directory for the grown checkpoint.")],
+    validation: Annotated[
+        list[str] | None,
+        typer.Option(help="Validation data (repeatable); scored each epoch, selects the best checkpoint."),
+    ] = None,
+    label_map: Annotated[
+        str | None, typer.Option(help="TSV 'source<TAB>target' mapping data tags/types (target O drops them).")
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Language of every sentence (default: from '# lang = xx', the directory or the file name)."),
+    ] = None,
+    epochs: Annotated[float, typer.Option(help="Training epochs.")] = 3.0,
+    max_steps: Annotated[
+        int | None, typer.Option(help="Stop after this many optimizer steps (overrides --epochs).")
+    ] = None,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate (linear decay, warm-up).")] = 5e-5,
+    batch_size: Annotated[int, typer.Option(help="Windows per device per step.")] = 16,
+    gradient_accumulation_steps: Annotated[int, typer.Option(help="Steps to accumulate per update.")] = 1,
+    warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps for learning-rate warm-up.")] = 0.1,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
+    freeze_layers: Annotated[int, typer.Option(help="Freeze encoder layers 0..N-1.")] = 2,
+    freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.")] = True,
+    kd: Annotated[str, typer.Option(help=f"Loss: {', '.join(KD_CHOICES)} (see docs/method.md).")] = "o-aware",
+    kd_alpha: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 0.5,
+    kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 2.0,
+    pseudo_label_threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="o-aware: train gold-O words towards the teacher's label where its probability is at least this."
+        ),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            help="Sub-words per window (default: the model's maximum); longer sentences are windowed, never truncated."
+        ),
+    ] = None,
+    label_all_subwords: Annotated[bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).")] = False,
+    eval_steps: Annotated[int | None, typer.Option(help="Evaluate every N steps instead of every epoch.")] = None,
+    save_steps: Annotated[int | None, typer.Option(help="Save a resumable checkpoint every N steps.")] = None,
+    logging_steps: Annotated[int, typer.Option(help="Log the loss every N steps.")] = 10,
+    eval_batch_size: Annotated[int, typer.Option(help="Windows per device for validation.")] = 32,
+    bf16: Annotated[bool, typer.Option(help="bfloat16 mixed precision (teacher runs in bf16).")] = False,
+    fp16: Annotated[bool, typer.Option(help="float16 mixed precision (teacher runs in fp16).")] = False,
+    cpu: Annotated[bool, typer.Option(help="Train on the CPU even if a GPU is available.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing labelgrow output directory.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its last checkpoint.")] = False,
+    keep_checkpoints: Annotated[bool, typer.Option(help="Keep output/checkpoints after training.")] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub (off by default).")] = False,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Grow a token classifier with new labels: append B-X/I-X rows, keep the old ones, train with KD."""
+    arguments = {k: v for k, v in locals().items() if k != "config"}
+    from labelgrow.configuration import ExtendArguments
+    from labelgrow.extension import extend
+    from labelgrow.report import language_table
+
+    arguments["validation"] = validation or []
+    result = extend(ExtendArguments(**arguments))
+    if result.validation_report is not None:
+        typer.echo(f"\nvalidation, entity-level F1 (best checkpoint) -> {result.output}")
+        typer.echo(language_table(result.validation_report))
+    else:
+        typer.echo(f"wrote {result.output}")
+
+
+def main() -> None:
+    """Entry point: user errors become one line and exit code 2 (tracebacks only with --debug)."""
+    from labelgrow.errors import LabelgrowError
+
+    try:
+        app()
+    except LabelgrowError as exc:
+        if "--debug" in sys.argv:
+            raise
+        typer.echo(f"labelgrow: error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

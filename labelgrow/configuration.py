@@ -1,0 +1,132 @@
+"""Arguments of ``labelgrow extend``, validated when built (so Python and CLI users get the same errors)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import parse_new_labels
+
+KD_MODES = ("o-aware", "seed", "none")  # see labelgrow/losses.py
+
+
+@dataclass
+class ExtendArguments:
+    """Everything ``extend`` needs. Defaults are the recommended recipe (see docs/method.md)."""
+
+    base: str
+    new_labels: list[str]
+    train: list[Any]
+    output: str
+    validation: list[Any] = field(default_factory=list)
+    label_map: str | None = None
+    lang: str | None = None
+    epochs: float = 3.0
+    max_steps: int | None = None
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    freeze_layers: int = 2
+    freeze_embeddings: bool = True
+    kd: str = "o-aware"
+    kd_alpha: float = 0.5
+    kd_temperature: float = 2.0
+    pseudo_label_threshold: float | None = None
+    max_length: int | None = None
+    label_all_subwords: bool = False
+    eval_steps: int | None = None
+    save_steps: int | None = None
+    logging_steps: int = 10
+    eval_batch_size: int = 32
+    bf16: bool = False
+    fp16: bool = False
+    cpu: bool = False
+    seed: int = 42
+    overwrite: bool = False
+    resume: bool = False
+    keep_checkpoints: bool = False
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def __post_init__(self) -> None:
+        self.new_labels = parse_new_labels(self.new_labels)
+        self.train = _as_list(self.train)
+        self.validation = _as_list(self.validation)
+        if not self.train:
+            raise LabelgrowError("--train is required: give at least one training file or directory")
+        if not self.output:
+            raise LabelgrowError("--output is required: the directory to write the grown model to")
+        if not self.base:
+            raise LabelgrowError("--base is required: a hub id or a local checkpoint directory")
+        _check(self.epochs > 0, f"--epochs must be > 0, not {self.epochs}")
+        _check(self.max_steps is None or self.max_steps > 0, f"--max-steps must be > 0, not {self.max_steps}")
+        _check(self.learning_rate > 0, f"--learning-rate must be > 0, not {self.learning_rate}")
+        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
+        _check(self.gradient_accumulation_steps >= 1, "--gradient-accumulation-steps must be >= 1")
+        _check(self.freeze_layers >= 0, f"--freeze-layers must be >= 0, not {self.freeze_layers}")
+        _check(self.kd in KD_MODES, f"--kd must be one of {', '.join(KD_MODES)}, not {self.kd!r}")
+        _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
+        _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
+        _check(
+            self.pseudo_label_threshold is None or 0.0 < self.pseudo_label_threshold <= 1.0,
+            f"--pseudo-label-threshold must be in (0, 1], not {self.pseudo_label_threshold}",
+        )
+        _check(
+            self.pseudo_label_threshold is None or self.kd == "o-aware",
+            "--pseudo-label-threshold only applies to --kd o-aware",
+        )
+        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
+        _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
+        if self.label_map is not None and not Path(self.label_map).is_file():
+            raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe settings for labelgrow.json (in-memory datasets are named, not dumped)."""
+        data = asdict(self)
+        for key in ("train", "validation"):
+            data[key] = [str(x) if isinstance(x, str | Path) else f"<{type(x).__name__}>" for x in data[key]]
+        return data
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str | Path) or hasattr(value, "column_names"):
+        return [value]
+    return list(value)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise LabelgrowError(message)
+
+
+def field_names(cls: type) -> set[str]:
+    return {f.name for f in fields(cls)}
+
+
+def read_config_file(path: str | Path, allowed: set[str]) -> dict[str, Any]:
+    """A ``--config`` YAML (or JSON) mapping option names (``new-labels`` or ``new_labels``) to values."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise LabelgrowError(f"--config: {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise LabelgrowError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise LabelgrowError(f"{path}: expected a mapping of option names to values")
+    config = {str(k).replace("-", "_"): v for k, v in data.items()}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise LabelgrowError(f"{path}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+    return config

@@ -1,0 +1,260 @@
+"""``extend``: grow a token classifier with new labels, end to end (load, check data, train, write)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from labelgrow.configuration import ExtendArguments
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import LabelSet, check_known_tags, entity_types
+
+logger = logging.getLogger(__name__)
+
+LOSS_DESCRIPTIONS = {
+    "o-aware": "full CE on gold non-O words; on gold-O words an unbiased CE (-log P(O or any old label)) plus KD "
+    "from the teacher on the old-label slice (background-shift aware)",
+    "seed": "CE on all words plus KD from the teacher on the old-label slice of every word",
+    "none": "CE on all words, no teacher (naive fine-tuning)",
+}
+
+
+@dataclass
+class ExtendResult:
+    output: Path
+    labels: list[str]
+    metrics: dict[str, float]
+    validation_report: dict | None
+
+
+def extend(args: ExtendArguments | None = None, /, **kwargs: Any) -> ExtendResult:
+    """Grow ``args.base`` with ``args.new_labels`` and write an ordinary HF checkpoint to ``args.output``.
+
+    Callable as ``extend(ExtendArguments(...))`` or ``extend(base=..., new_labels=..., train=..., output=...)``.
+    Only the main process writes files; under ``accelerate launch`` every process runs this same function.
+    """
+    from accelerate import PartialState
+
+    if args is None:
+        args = ExtendArguments(**kwargs)
+    elif kwargs:
+        raise TypeError("pass either an ExtendArguments or keyword arguments, not both")
+    state = PartialState(cpu=args.cpu)
+    if not state.is_main_process:
+        logging.getLogger("labelgrow").setLevel(logging.WARNING)
+    output = Path(args.output)
+    created = not output.exists()
+    if state.is_main_process:
+        from labelgrow.outputs import prepare_output
+
+        prepare_output(output, args.overwrite, args.resume)
+    state.wait_for_everyone()
+    try:
+        return _extend(args, state, output)
+    except BaseException:
+        if created and state.is_main_process:
+            from labelgrow.outputs import remove_if_unfinished
+
+            remove_if_unfinished(output)
+        raise
+
+
+def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
+    started = time.time()
+
+    from labelgrow.data import load_corpus
+    from labelgrow.labels import LabelMap
+    from labelgrow.modeling import load_base
+
+    base = load_base(args.base, args.trust_remote_code, args.allow_pickle)
+    labels = LabelSet(tuple(base.old_labels), tuple(args.new_labels))
+    logger.info("labels: %s (old) + %s (new)", " ".join(labels.old), " ".join(labels.new))
+    label_map = LabelMap.read(args.label_map) if args.label_map else None
+    hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
+    train = load_corpus(args.train, args.lang, label_map)
+    check_known_tags(train.sentences, labels.labels, "the training data", hint)
+    _check_new_types_present(train.sentences, args.new_labels)
+    validation = load_corpus(args.validation, args.lang, label_map) if args.validation else None
+    if validation is not None:
+        check_known_tags(validation.sentences, labels.labels, "the validation data", hint)
+        _warn_unseen_types(train.sentences, validation.sentences)
+    _log_corpus("train", train)
+    return _train_and_write(args, state, base, labels, train, validation, output, started)
+
+
+def _check_new_types_present(sentences, new_types: list[str]) -> None:
+    seen = Counter(t[2:] for s in sentences for t in s.tags or [] if t.startswith("B-"))
+    missing = [t for t in new_types if not seen[t]]
+    if missing:
+        raise LabelgrowError(
+            f"--new-labels {','.join(missing)}: no training sentence has a B-{missing[0]} tag, so the label "
+            "cannot be learned (check the tag names, or --label-map)"
+        )
+
+
+def _warn_unseen_types(train, validation) -> None:
+    seen = set(entity_types(t for s in train for t in s.tags or []))
+    unseen = sorted(set(entity_types(t for s in validation for t in s.tags or [])) - seen)
+    if unseen:
+        logger.warning("the validation data has type(s) never seen in training: %s", ", ".join(unseen))
+
+
+def _log_corpus(name: str, corpus) -> None:
+    langs = Counter(s.lang for s in corpus.sentences)
+    logger.info(
+        "%s: %d sentences from %d file(s); languages: %s",
+        name,
+        len(corpus.sentences),
+        len(corpus.files),
+        ", ".join(f"{k} {v}" for k, v in sorted(langs.items())),
+    )
+
+
+def _training_arguments(args: ExtendArguments, output: Path, has_validation: bool):
+    from transformers import TrainingArguments
+
+    if args.eval_steps or args.save_steps:
+        strategy = {
+            "eval_strategy": "steps" if has_validation else "no",
+            "save_strategy": "steps",
+            "eval_steps": args.eval_steps or args.save_steps,
+            "save_steps": args.save_steps or args.eval_steps,
+        }
+    else:
+        strategy = {"eval_strategy": "epoch" if has_validation else "no", "save_strategy": "epoch"}
+    return TrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps or -1,
+        learning_rate=args.learning_rate,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.eval_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        warmup_steps=args.warmup_ratio,
+        weight_decay=args.weight_decay,
+        logging_steps=args.logging_steps,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model="f1" if has_validation else None,
+        greater_is_better=True,
+        save_total_limit=2,
+        train_sampling_strategy="group_by_length",
+        remove_unused_columns=False,
+        bf16=args.bf16,
+        fp16=args.fp16,
+        use_cpu=args.cpu,
+        seed=args.seed,
+        data_seed=args.seed,
+        report_to="none",
+        **strategy,
+    )
+
+
+def _train_and_write(args, state, base, labels, train, validation, output, started) -> ExtendResult:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from labelgrow.features import as_features, collate, encode, max_input_length
+    from labelgrow.losses import LossConfig
+    from labelgrow.modeling import build_student, freeze
+    from labelgrow.trainer import LabelgrowTrainer
+
+    tokenizer = base.tokenizer
+    max_length = max_input_length(base.config, tokenizer, args.max_length)
+    windows, stats = encode(train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
+    stats.log("train")
+    student = build_student(base, labels, args.trust_remote_code, args.allow_pickle)
+    frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
+    logger.info("%s", frozen)
+    mode = args.kd if base.teacher is not None else "none"
+    if mode != args.kd:
+        logger.warning("--kd %s needs a teacher; the base has no NER head, so training uses --kd none", args.kd)
+    loss_config = LossConfig(
+        mode, args.kd_alpha, args.kd_temperature, args.pseudo_label_threshold, labels.num_old, labels.outside_id
+    )
+    logger.info("loss: --kd %s: %s", mode, LOSS_DESCRIPTIONS[mode])
+    trainer = LabelgrowTrainer(
+        model=student,
+        args=_training_arguments(args, output, validation is not None),
+        train_dataset=as_features(windows),
+        data_collator=partial(collate, pad_id=tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        teacher=base.teacher,
+        loss_config=loss_config,
+        eval_dataset=validation.sentences if validation else None,  # Trainer checks it exists; evaluate() scores
+        eval_sentences=validation.sentences if validation else (),
+        old_types=labels.old_types,
+        new_types=list(args.new_labels),
+        max_length=max_length,
+    )
+    resume_from = None
+    if args.resume:
+        resume_from = get_last_checkpoint(str(output / "checkpoints"))
+        if resume_from is None:
+            raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
+        logger.info("resuming from %s", resume_from)
+    train_output = trainer.train(resume_from_checkpoint=resume_from)
+    metrics = trainer.evaluate() if validation is not None else {}
+    report = getattr(trainer, "last_eval_report", None)
+
+    staging = output / ".staging"
+    trainer.save_model(str(staging))  # every process calls it (FSDP/DeepSpeed gather); only the main one writes
+    if state.is_main_process:
+        from labelgrow.outputs import describe_files, publish, utc_now, versions, write_run_files
+
+        (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; everything is in labelgrow.json
+        per_file = Counter(s.path for s in train.sentences)
+        run = {
+            "labelgrow_version": versions()["labelgrow"],
+            "created": utc_now(),
+            "base": args.base,
+            "output": str(output),
+            "old_labels": list(labels.old),
+            "new_labels": list(labels.new),
+            "labels": list(labels.labels),
+            "old_types": labels.old_types,
+            "new_types": list(args.new_labels),
+            "languages": train.languages(),
+            "loss": {
+                "mode": mode,
+                "alpha": args.kd_alpha,
+                "temperature": args.kd_temperature,
+                "pseudo_label_threshold": args.pseudo_label_threshold,
+                "description": LOSS_DESCRIPTIONS[mode],
+            },
+            "settings": args.to_dict(),
+            "parameters": {"trainable": frozen.trainable, "total": frozen.total, "summary": str(frozen)},
+            "data": {
+                "train": describe_files(train.files, per_file),
+                "validation": describe_files(validation.files, Counter(s.path for s in validation.sentences))
+                if validation
+                else [],
+                "repaired_bio_tags": dict(train.repaired),
+                "label_map_changes": dict(train.mapped),
+                "train_windows": stats.windows,
+                "split_long_sentences": stats.split_sentences,
+                "words_without_subwords": stats.words_without_subwords,
+            },
+            "training": {
+                "global_steps": train_output.global_step,
+                "train_loss": train_output.training_loss,
+                "best_checkpoint": trainer.state.best_model_checkpoint,
+                "wall_seconds": round(time.time() - started, 1),
+                "processes": state.num_processes,
+                "device": str(trainer.args.device),
+            },
+            "metrics": metrics,
+            "validation_report": report,
+            "versions": versions(),
+        }
+        write_run_files(staging, run)
+        publish(staging, output)
+        if not args.keep_checkpoints:
+            shutil.rmtree(output / "checkpoints", ignore_errors=True)
+        logger.info("wrote %s", output)
+    state.wait_for_everyone()
+    return ExtendResult(output, list(labels.labels), metrics, report)

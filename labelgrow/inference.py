@@ -1,0 +1,85 @@
+"""Batched, length-sorted inference over words, windowed like training, sharded across processes when asked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from labelgrow.data import Sentence
+from labelgrow.features import as_features, collate, encode, max_input_length
+from labelgrow.labels import OUTSIDE
+
+
+@dataclass
+class WordPredictions:
+    """Per-word tags and the model's probability for each (words with no sub-word get ``O`` and score 0)."""
+
+    tags: list[str]
+    scores: list[float]
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    if dtype in (torch.bfloat16, torch.float16) and device.type in ("cuda", "cpu", "mps"):
+        return torch.autocast(device.type, dtype=dtype)
+    return torch.autocast(device.type, enabled=False)
+
+
+@torch.no_grad()
+def predict_words(
+    model: nn.Module,
+    tokenizer,
+    sentences: Sequence[Sentence],
+    batch_size: int = 32,
+    max_length: int | None = None,
+    accelerator=None,
+    dtype: torch.dtype | None = None,
+    progress: bool = False,
+    desc: str = "predicting",
+) -> list[WordPredictions]:
+    """Tag every word of every sentence. With a multi-process ``accelerator`` each process runs every
+    ``num_processes``-th sentence and the results are gathered once, so every process returns all sentences."""
+    from tqdm.auto import tqdm
+
+    max_length = max_input_length(model.config, tokenizer, max_length)
+    world = accelerator.num_processes if accelerator is not None else 1
+    rank = accelerator.process_index if accelerator is not None else 0
+    mine = [i for i in range(len(sentences)) if i % world == rank]
+    windows, _ = encode([sentences[i] for i in mine], tokenizer, max_length)
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids), reverse=True)
+    device = next(model.parameters()).device
+    id2label = {int(k): v for k, v in model.config.id2label.items()}
+    found: dict[int, dict[int, tuple[str, float]]] = {}
+    was_training = model.training
+    model.eval()
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    for batch_ids in tqdm(batches, desc=desc, disable=not progress or rank != 0, leave=False):
+        batch = collate(as_features([windows[i] for i in batch_ids]), tokenizer.pad_token_id)
+        with _autocast(device, dtype):
+            logits = model(
+                input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
+            ).logits
+        probs, labels = logits.float().softmax(-1).max(-1)
+        probs, labels = probs.cpu(), labels.cpu()
+        for row, window_id in enumerate(batch_ids):
+            window = windows[window_id]
+            words = found.setdefault(mine[window.sentence], {})
+            for word, position in window.words:
+                words[word] = (id2label[int(labels[row, position])], float(probs[row, position]))
+    model.train(was_training)
+    if world > 1:
+        from accelerate.utils import gather_object
+
+        merged: dict[int, dict[int, tuple[str, float]]] = {}
+        for part in gather_object([found]):
+            merged.update(part)
+        found = merged
+    results = []
+    for i, sentence in enumerate(sentences):
+        words = found.get(i, {})
+        tags = [words.get(w, (OUTSIDE, 0.0))[0] for w in range(len(sentence.tokens))]
+        scores = [words.get(w, (OUTSIDE, 0.0))[1] for w in range(len(sentence.tokens))]
+        results.append(WordPredictions(tags, scores))
+    return results

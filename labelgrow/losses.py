@@ -1,0 +1,112 @@
+"""Training losses: cross-entropy on all labels plus knowledge distillation (KD) on the old-label logit slice.
+
+The background shift: data annotated only for the new type tags old entities ``O``. Plain CE then teaches the
+student that a person is ``O``. The modes (formulas and reasons in docs/method.md):
+
+- ``o-aware`` (default): full CE on gold non-O words; on gold-O words an *unbiased* CE that only says "not a new
+  type" (-log of the summed probability of O and every old label) and KD from the teacher on the old slice, which
+  decides among O and the old labels; optionally CE towards the teacher's label where it is confident.
+- ``seed``: the practitioner's original recipe: CE on every word plus KD on the old slice everywhere.
+- ``none``: CE only (naive fine-tuning; it forgets).
+
+Every term is a mean over scored words (label != -100): padding, special tokens and continuation sub-words never
+enter a loss, and the KD term is not divided by the batch size as ``batchmean`` on a 3-D tensor would be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from labelgrow.configuration import KD_MODES
+
+IGNORE_INDEX = -100
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    mode: str = "o-aware"
+    alpha: float = 0.5  # weight of the KD term: loss = (1 - alpha) * CE + alpha * T^2 * KD
+    temperature: float = 2.0
+    pseudo_label_threshold: float | None = None  # o-aware: CE towards teacher labels with p >= threshold on gold O
+    num_old: int = 1  # the first num_old logits are the base model's labels
+    outside_id: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in KD_MODES:
+            raise ValueError(f"--kd must be one of {', '.join(KD_MODES)}, not {self.mode!r}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"--kd-alpha must be in [0, 1], not {self.alpha}")
+        if self.temperature <= 0:
+            raise ValueError(f"--kd-temperature must be > 0, not {self.temperature}")
+        if self.pseudo_label_threshold is not None and not 0.0 < self.pseudo_label_threshold <= 1.0:
+            raise ValueError(f"--pseudo-label-threshold must be in (0, 1], not {self.pseudo_label_threshold}")
+
+    @property
+    def uses_teacher(self) -> bool:
+        return self.mode != "none"
+
+
+@dataclass
+class LossOutput:
+    loss: torch.Tensor
+    ce: torch.Tensor
+    kd: torch.Tensor
+    pseudo_labels: int  # gold-O words relabelled from the teacher in this batch
+
+
+def distillation(student_old: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Per-word KL(teacher || student) between temperature-softened distributions over the old labels, [N]."""
+    log_student = F.log_softmax(student_old / temperature, dim=-1)
+    log_teacher = F.log_softmax(teacher / temperature, dim=-1)
+    return (log_teacher.exp() * (log_teacher - log_student)).sum(-1)
+
+
+def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
+    """Per-word -log P(O or any old label): a gold-O word in new-label data is "not new", nothing more. [N]"""
+    return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
+
+
+def _mean(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return values.mean() if values.numel() else like.sum() * 0.0  # keeps the graph when a batch has no such words
+
+
+def compute_loss(
+    logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None, config: LossConfig
+) -> LossOutput:
+    """The training loss for student ``logits`` [B, L, C], ``labels`` [B, L] (-100 = not scored) and the teacher's
+    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``)."""
+    scored = labels != IGNORE_INDEX
+    student = logits[scored].float()
+    gold = labels[scored]
+    zero = student.sum() * 0.0
+    if config.mode == "none" or teacher_logits is None:
+        ce = _mean(F.cross_entropy(student, gold, reduction="none"), student)
+        return LossOutput(ce, ce.detach(), zero.detach(), 0)
+
+    teacher = teacher_logits[scored].float()
+    kd_per_word = distillation(student[:, : config.num_old], teacher, config.temperature)
+    t2 = config.temperature**2
+    if config.mode == "seed":
+        ce = _mean(F.cross_entropy(student, gold, reduction="none"), student)
+        kd = _mean(kd_per_word, student)
+        loss = (1 - config.alpha) * ce + config.alpha * t2 * kd
+        return LossOutput(loss, ce.detach(), kd.detach(), 0)
+
+    # o-aware
+    outside = gold == config.outside_id
+    target = gold.clone()
+    pseudo = torch.zeros_like(outside)
+    if config.pseudo_label_threshold is not None:
+        probs = teacher.softmax(-1)
+        confidence, teacher_label = probs.max(-1)
+        pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
+        target[pseudo] = teacher_label[pseudo]
+    full_ce = F.cross_entropy(student, target, reduction="none")
+    per_word_ce = torch.where(outside & ~pseudo, unbiased_outside_ce(student, config.num_old), full_ce)
+    ce = _mean(per_word_ce, student)
+    kd = _mean(kd_per_word[outside], student)
+    loss = (1 - config.alpha) * ce + config.alpha * t2 * kd
+    return LossOutput(loss, ce.detach(), kd.detach(), int(pseudo.sum()))

@@ -1,0 +1,214 @@
+"""Loading the base model, growing the student's classifier (the one place it happens) and freezing layers."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from labelgrow.errors import LabelgrowError, first_line
+from labelgrow.labels import LabelSet, has_ner_head, old_labels_from_config
+
+logger = logging.getLogger(__name__)
+
+# New rows start as a copy of the O row with its bias lowered by this margin. Every new logit is then exactly
+# O's logit minus 4 on every input, so it can never be the argmax (predictions are unchanged at step 0), while its
+# probability (about e^-4 = 1.8% of O's) is high enough for gradients to move it from the first step.
+NEW_ROW_BIAS_MARGIN = 4.0
+
+
+@dataclass
+class LoadedBase:
+    """The base checkpoint: its model (None when it has no NER head to distil from), tokenizer and labels."""
+
+    teacher: nn.Module | None
+    tokenizer: object
+    old_labels: list[str]
+    config: object
+    name: str
+
+
+def _load_kwargs(trust_remote_code: bool, allow_pickle: bool) -> dict:
+    return {"trust_remote_code": trust_remote_code, "use_safetensors": None if allow_pickle else True}
+
+
+def load_config(base: str, trust_remote_code: bool = False):
+    """``AutoConfig`` for a hub id or a local directory, with an error that says which one failed and why."""
+    from transformers import AutoConfig
+
+    path = Path(base)
+    looks_local = base.startswith((".", "/", "~")) or path.exists() or base.count("/") > 1
+    if looks_local and not path.is_dir():
+        raise LabelgrowError(f"--base {base}: no such directory (give a local checkpoint directory or a hub id)")
+    if looks_local and not (path / "config.json").is_file():
+        raise LabelgrowError(f"--base {base}: the directory has no config.json, so it is not a model checkpoint")
+    try:
+        return AutoConfig.from_pretrained(base, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise LabelgrowError(f"--base {base}: cannot load the model config ({first_line(exc)})") from None
+
+
+def load_tokenizer(name: str, config, trust_remote_code: bool = False):
+    """A fast tokenizer (labels are aligned through ``word_ids``) whose vocabulary fits the model's embeddings."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise LabelgrowError(f"{name}: cannot load the tokenizer ({first_line(exc)})") from None
+    if not tokenizer.is_fast:
+        raise LabelgrowError(f"{name}: labelgrow needs a fast (Rust) tokenizer to align labels to words")
+    vocab = getattr(config, "vocab_size", None)
+    if vocab is not None and len(tokenizer) > vocab:
+        raise LabelgrowError(
+            f"{name}: the tokenizer has {len(tokenizer)} tokens but the model's embeddings have {vocab} rows; "
+            "the tokenizer does not belong to this model"
+        )
+    return tokenizer
+
+
+def load_token_classifier(name: str, trust_remote_code: bool = False, allow_pickle: bool = False, **kwargs):
+    """``AutoModelForTokenClassification.from_pretrained`` with safetensors required unless ``allow_pickle``."""
+    from transformers import AutoModelForTokenClassification
+
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(
+            name, **_load_kwargs(trust_remote_code, allow_pickle), **kwargs
+        )
+    except (OSError, ValueError) as exc:
+        message = first_line(exc)
+        if "safetensors" in message.lower() and not allow_pickle:
+            message += " (labelgrow loads safetensors only; pass --allow-pickle to trust a pickle checkpoint)"
+        raise LabelgrowError(f"{name}: cannot load a token-classification model ({message})") from None
+    return model.float()
+
+
+def load_base(base: str, trust_remote_code: bool = False, allow_pickle: bool = False) -> LoadedBase:
+    """Load the base as a frozen teacher when it has a BIO NER head, else just its config and tokenizer."""
+    config = load_config(base, trust_remote_code)
+    tokenizer = load_tokenizer(base, config, trust_remote_code)
+    old_labels = old_labels_from_config(config)
+    teacher = None
+    if has_ner_head(config):
+        teacher = load_token_classifier(base, trust_remote_code, allow_pickle)
+        teacher.eval().requires_grad_(False)
+    else:
+        logger.warning(
+            "%s has no trained BIO NER head (labels %s): the old label set is just O, knowledge distillation is "
+            "off, and this run trains a first NER model",
+            base,
+            list((getattr(config, "id2label", None) or {}).values()),
+        )
+    return LoadedBase(teacher, tokenizer, old_labels, config, base)
+
+
+def find_classifier(model: nn.Module) -> nn.Linear:
+    """The token classifier's output layer: ``model.classifier`` or else the one Linear with ``num_labels`` rows."""
+    head = getattr(model, "classifier", None)
+    if isinstance(head, nn.Linear):
+        return head
+    num_labels = model.config.num_labels
+    candidates = [m for m in model.modules() if isinstance(m, nn.Linear) and m.out_features == num_labels]
+    if len(candidates) != 1:
+        raise LabelgrowError(
+            f"cannot find the classifier of {type(model).__name__}: expected one Linear layer with {num_labels} "
+            f"outputs, found {len(candidates)}"
+        )
+    return candidates[-1]
+
+
+@torch.no_grad()
+def expand_classifier(model: nn.Module, labels: LabelSet) -> nn.Module:
+    """Append rows for ``labels.new`` to the classifier in place, keeping every old row and bias exactly.
+
+    Each new row is a copy of the O row with its bias lowered by ``NEW_ROW_BIAS_MARGIN``: old logits are untouched
+    and the new logits sit strictly below O's, so predictions at step 0 equal the base model's.
+    """
+    head = find_classifier(model)
+    if head.out_features != labels.num_old:
+        raise LabelgrowError(f"classifier has {head.out_features} outputs but the base has {labels.num_old} labels")
+    grown = nn.Linear(
+        head.in_features, len(labels.labels), bias=True, device=head.weight.device, dtype=head.weight.dtype
+    )
+    old_bias = head.bias if head.bias is not None else torch.zeros_like(grown.bias[: labels.num_old])
+    grown.weight[: labels.num_old] = head.weight
+    grown.bias[: labels.num_old] = old_bias
+    o = labels.outside_id
+    grown.weight[labels.num_old :] = head.weight[o]
+    grown.bias[labels.num_old :] = old_bias[o] - NEW_ROW_BIAS_MARGIN
+    for module in model.modules():
+        for child_name, child in module.named_children():
+            if child is head:
+                setattr(module, child_name, grown)
+    set_labels(model, labels)
+    return model
+
+
+def set_labels(model: nn.Module, labels: LabelSet) -> None:
+    """Write the grown label set into the config so the checkpoint is an ordinary HF token classifier."""
+    model.config.id2label = labels.id2label
+    model.config.label2id = labels.label2id
+    model.config.num_labels = len(labels.labels)
+
+
+def build_student(
+    base: LoadedBase, labels: LabelSet, trust_remote_code: bool = False, allow_pickle: bool = False
+) -> nn.Module:
+    """The trainable model: a copy of the teacher with a grown head, or (no NER head) the encoder with a new head."""
+    if base.teacher is not None:
+        return expand_classifier(copy.deepcopy(base.teacher).train().requires_grad_(True), labels)
+    return load_token_classifier(
+        base.name,
+        trust_remote_code,
+        allow_pickle,
+        num_labels=len(labels.labels),
+        id2label=labels.id2label,
+        label2id=labels.label2id,
+    ).train()
+
+
+def encoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The transformer blocks of BERT/RoBERTa/XLM-R/DeBERTa-v2/DistilBERT-like models, found through base_model."""
+    base = model.base_model
+    for path in (("encoder", "layer"), ("encoder", "layers"), ("transformer", "layer"), ("layers",), ("layer",)):
+        module = base
+        for attr in path:
+            module = getattr(module, attr, None)
+        if isinstance(module, nn.ModuleList):
+            return module
+    raise LabelgrowError(
+        f"cannot find the encoder layers of {type(base).__name__}; use --freeze-layers 0 --no-freeze-embeddings"
+    )
+
+
+@dataclass
+class FreezeSummary:
+    trainable: int
+    total: int
+    frozen_layers: int
+    embeddings_frozen: bool
+
+    def __str__(self) -> str:
+        return (
+            f"trainable parameters: {self.trainable:,} of {self.total:,} ({100 * self.trainable / self.total:.1f}%); "
+            f"frozen: {'embeddings, ' if self.embeddings_frozen else ''}{self.frozen_layers} encoder layer(s)"
+        )
+
+
+def freeze(model: nn.Module, layers: int, embeddings: bool = True) -> FreezeSummary:
+    """Freeze the embeddings (optionally) and encoder layers ``0..layers-1``; the rest stays trainable."""
+    blocks = encoder_layers(model) if layers > 0 else None
+    if blocks is not None and layers > len(blocks):
+        raise LabelgrowError(f"--freeze-layers {layers}: the model has only {len(blocks)} encoder layers")
+    if embeddings:
+        module = getattr(model.base_model, "embeddings", None) or model.get_input_embeddings()
+        module.requires_grad_(False)
+    for block in list(blocks or [])[:layers]:
+        block.requires_grad_(False)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return FreezeSummary(trainable, total, layers, embeddings)

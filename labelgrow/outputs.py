@@ -1,0 +1,160 @@
+"""What a run leaves behind: the output directory's safety rules, labelgrow.json and the model card."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from labelgrow.errors import LabelgrowError
+from labelgrow.report import language_header, language_rows, markdown_table
+
+CHECKPOINTS = "checkpoints"
+RUN_FILE = "labelgrow.json"
+SETTINGS_IN_CARD = ("epochs", "max_steps", "learning_rate", "batch_size", "freeze_layers", "seed")
+
+
+def prepare_output(output: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse to overwrite a non-empty directory unless asked; with ``overwrite`` only a labelgrow output is
+    deleted (never an arbitrary directory); check the directory is writable before any work starts."""
+    if output.exists() and not output.is_dir():
+        raise LabelgrowError(f"--output {output}: exists and is not a directory")
+    non_empty = output.is_dir() and any(output.iterdir())
+    if resume:
+        if not (output / CHECKPOINTS).is_dir():
+            raise LabelgrowError(f"--resume: {output / CHECKPOINTS} does not exist, so there is nothing to resume")
+    elif non_empty and not overwrite:
+        raise LabelgrowError(
+            f"--output {output} is not empty; pass --overwrite to replace it or --resume to continue its run"
+        )
+    elif non_empty:
+        if not ((output / RUN_FILE).exists() or (output / CHECKPOINTS).exists()):
+            raise LabelgrowError(
+                f"--overwrite: {output} does not look like a labelgrow output (no {RUN_FILE} or {CHECKPOINTS}/); "
+                "refusing to delete it"
+            )
+        shutil.rmtree(output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".labelgrow-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise LabelgrowError(f"--output {output}: not writable ({exc.strerror})") from None
+
+
+def remove_if_unfinished(output: Path) -> None:
+    """After a failed run that created ``output``: remove it unless it holds a checkpoint to ``--resume`` from."""
+    checkpoints = output / CHECKPOINTS
+    if output.is_dir() and not (checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*"))):
+        shutil.rmtree(output, ignore_errors=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_files(files: list[str], sentences_by_file: dict[str, int]) -> list[dict[str, Any]]:
+    """Path, SHA-256 and sentence count of each data file (datasets are named without a hash)."""
+    out = []
+    for name in files:
+        path = Path(name)
+        entry: dict[str, Any] = {"path": name, "sentences": sentences_by_file.get(name, 0)}
+        if path.is_file():
+            entry["sha256"] = sha256(path)
+        out.append(entry)
+    return out
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    found = {}
+    for package in ("labelgrow", "torch", "transformers", "accelerate", "datasets", "seqeval"):
+        try:
+            found[package] = md.version(package)
+        except md.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def model_card(run: dict[str, Any]) -> str:
+    """A Hugging Face model card (README.md) for the grown checkpoint."""
+    settings = run["settings"]
+    languages = sorted({lang for lang in (run.get("languages") or []) if lang != "und"})
+    lines = [
+        "---",
+        "library_name: transformers",
+        "pipeline_tag: token-classification",
+        "tags:",
+        "- token-classification",
+        "- ner",
+        "- labelgrow",
+    ]
+    if not Path(run["base"]).exists():
+        lines.append(f"base_model: {run['base']}")
+    if languages:
+        lines += ["language:", *[f"- {lang}" for lang in languages]]
+    lines += ["---", "", f"# {Path(run['output']).name}", ""]
+    old_types = ", ".join(run["old_types"]) or "none"
+    lines += [
+        f"A token-classification model grown by [labelgrow](https://pypi.org/project/labelgrow/) from "
+        f"`{run['base']}`: it keeps the base model's labels ({old_types}) and learned "
+        f"**{', '.join(run['new_types'])}**.",
+        "",
+        f"Labels, in id order: `{' '.join(run['labels'])}`.",
+        "",
+        "## Training",
+        "",
+        f"- loss: `--kd {run['loss']['mode']}` — {run['loss']['description']}",
+        f"- frozen: {run['parameters']['summary']}",
+        "- " + ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in SETTINGS_IN_CARD),
+        f"- training data: {', '.join(f['path'] for f in run['data']['train'])}",
+        "",
+    ]
+    report = run.get("validation_report")
+    if report:
+        lines += [
+            "## Validation (entity-level F1, seqeval)",
+            "",
+            markdown_table(language_header(False), language_rows(report)),
+            "",
+        ]
+    lines += [
+        "## Use",
+        "",
+        "```python",
+        "from transformers import pipeline",
+        f'ner = pipeline("token-classification", model="{run["output"]}", aggregation_strategy="simple")',
+        "```",
+        "",
+        "Every setting, data file hash and metric of the run is in `labelgrow.json`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_run_files(directory: Path, run: dict[str, Any]) -> None:
+    (directory / RUN_FILE).write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / "README.md").write_text(model_card(run), encoding="utf-8")
+
+
+def publish(staging: Path, output: Path) -> None:
+    """Move the finished model's files from ``staging`` into ``output``, each with an atomic rename."""
+    for item in staging.iterdir():
+        target = output / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(item, target)
+    staging.rmdir()

@@ -1,0 +1,114 @@
+"""A Hugging Face ``Trainer`` that adds the frozen teacher and labelgrow's losses, and evaluates with seqeval.
+
+Trainer (not a hand-written loop) because users get, unchanged: ``accelerate launch`` / DDP / FSDP / DeepSpeed,
+bf16/fp16, gradient accumulation, checkpointing with exact ``--resume`` (optimizer, scheduler, RNG and data order),
+best-checkpoint selection and progress bars. labelgrow overrides only the loss and the evaluation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from transformers import Trainer
+
+from labelgrow.data import Sentence
+from labelgrow.errors import LabelgrowError
+from labelgrow.evaluation import score, training_metrics
+from labelgrow.inference import predict_words
+from labelgrow.losses import LossConfig, compute_loss
+
+logger = logging.getLogger(__name__)
+
+
+class LabelgrowTrainer(Trainer):
+    """Trainer with a teacher (frozen, eval mode, same device, run in the training precision, never wrapped by
+    the distributed engine) and an evaluation that scores whole sentences per language with seqeval."""
+
+    def __init__(
+        self,
+        *args,
+        teacher: nn.Module | None,
+        loss_config: LossConfig,
+        eval_sentences: Sequence[Sentence] = (),
+        old_types: Sequence[str] = (),
+        new_types: Sequence[str] = (),
+        max_length: int | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.loss_config = loss_config
+        self.eval_sentences = list(eval_sentences)
+        self.old_types, self.new_types = list(old_types), list(new_types)
+        self.max_length = max_length
+        self.loss_is_scaled_for_ga = False  # our loss is a per-batch mean: let Trainer divide by the GA steps
+        self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
+        self.teacher = None
+        if teacher is not None and loss_config.uses_teacher:
+            dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+            self.teacher = teacher.to(device=self.args.device, dtype=dtype).eval().requires_grad_(False)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs["labels"]
+        model_inputs = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
+        outputs = model(**model_inputs)
+        teacher_logits = None
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_logits = self.teacher(**model_inputs).logits
+        result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config)
+        if not torch.isfinite(result.loss):
+            raise LabelgrowError(
+                f"the loss is {result.loss.item()} at step {self.state.global_step + 1} (CE {result.ce.item():.4g}, "
+                f"KD {result.kd.item():.4g}); training stopped. The last saved checkpoint is intact: lower "
+                "--learning-rate, or drop --fp16, and continue with --resume"
+            )
+        self._parts["ce"] += result.ce.item()
+        self._parts["kd"] += result.kd.item()
+        self._parts["pseudo_labels"] += result.pseudo_labels
+        self._parts["n"] += 1
+        return (result.loss, outputs) if return_outputs else result.loss
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        if "loss" in logs and self._parts["n"]:
+            n = self._parts["n"]
+            logs["ce"] = round(self._parts["ce"] / n, 4)
+            if self.teacher is not None:
+                logs["kd"] = round(self._parts["kd"] / n, 4)
+            if self.loss_config.pseudo_label_threshold is not None:
+                logs["pseudo_labels"] = self._parts["pseudo_labels"]
+            self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
+        super().log(logs, *args, **kwargs)
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        """Score the validation sentences (all processes share the work; every process gets the totals)."""
+        if not self.eval_sentences:
+            return {}
+        model = self.accelerator.unwrap_model(self.model)
+        dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+        predictions = predict_words(
+            model,
+            self.processing_class,
+            self.eval_sentences,
+            batch_size=self.args.per_device_eval_batch_size,
+            max_length=self.max_length,
+            accelerator=self.accelerator,
+            dtype=dtype,
+            progress=True,
+            desc="validation",
+        )
+        report = score(self.eval_sentences, [p.tags for p in predictions], self.old_types, self.new_types)
+        metrics = {f"{metric_key_prefix}_{k}": round(v, 4) for k, v in training_metrics(report).items()}
+        metrics["epoch"] = self.state.epoch if self.state.epoch is not None else 0.0
+        self.last_eval_report = report
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def steps_per_epoch(num_windows: int, batch_size: int, accumulation: int, processes: int) -> int:
+    """Optimizer steps in one epoch, as Trainer counts them."""
+    return max(1, math.ceil(math.ceil(num_windows / (batch_size * processes)) / accumulation))

@@ -1,0 +1,120 @@
+"""Each loss mode on small tensors whose values are computed by hand (plain math, not the code under test)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from labelgrow.losses import LossConfig, compute_loss
+
+# 3 labels: O (old, id 0), B-PER (old, id 1), B-NEW (new, id 2). num_old = 2.
+LOGITS = torch.tensor([[[2.0, 0.5, 0.0], [0.0, 1.0, 3.0], [1.0, 1.0, 1.0], [9.0, -9.0, 9.0]]])
+LABELS = torch.tensor([[0, 2, 1, -100]])  # the last position is padding / a continuation sub-word
+TEACHER = torch.tensor([[[1.0, 3.0], [2.0, 0.0], [0.0, 0.0], [-5.0, 5.0]]])
+
+
+def softmax(xs):
+    m = max(xs)
+    e = [math.exp(x - m) for x in xs]
+    return [v / sum(e) for v in e]
+
+
+def ce(logits, gold):
+    return -math.log(softmax(logits)[gold])
+
+
+def kl(teacher, student, t):
+    p = softmax([x / t for x in teacher])
+    q = softmax([x / t for x in student])
+    return sum(pi * (math.log(pi) - math.log(qi)) for pi, qi in zip(p, q, strict=True))
+
+
+ROWS = LOGITS[0].tolist()
+TROWS = TEACHER[0].tolist()
+
+
+def config(mode, **kw):
+    return LossConfig(mode=mode, alpha=0.5, temperature=2.0, num_old=2, outside_id=0, **kw)
+
+
+def test_none_is_plain_ce_over_scored_words():
+    out = compute_loss(LOGITS, LABELS, None, config("none"))
+    expected = (ce(ROWS[0], 0) + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
+    assert out.loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_seed_is_ce_plus_kd_on_the_old_slice_per_word():
+    out = compute_loss(LOGITS, LABELS, TEACHER, config("seed"))
+    ce_mean = (ce(ROWS[0], 0) + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
+    kd_mean = sum(kl(TROWS[i], ROWS[i][:2], 2.0) for i in range(3)) / 3
+    assert out.ce.item() == pytest.approx(ce_mean, rel=1e-6)
+    assert out.kd.item() == pytest.approx(kd_mean, rel=1e-6)
+    assert out.loss.item() == pytest.approx(0.5 * ce_mean + 0.5 * 4.0 * kd_mean, rel=1e-6)
+
+
+def test_o_aware_unbiased_ce_on_gold_o_and_kd_only_there():
+    out = compute_loss(LOGITS, LABELS, TEACHER, config("o-aware"))
+    p0 = softmax(ROWS[0])
+    unbiased = -math.log(p0[0] + p0[1])  # gold O: "O or any old label"
+    ce_mean = (unbiased + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
+    kd_mean = kl(TROWS[0], ROWS[0][:2], 2.0)  # only the gold-O word is distilled
+    assert out.ce.item() == pytest.approx(ce_mean, rel=1e-6)
+    assert out.kd.item() == pytest.approx(kd_mean, rel=1e-6)
+    assert out.loss.item() == pytest.approx(0.5 * ce_mean + 2.0 * kd_mean, rel=1e-6)
+    assert out.pseudo_labels == 0
+
+
+def test_o_aware_pseudo_labels_follow_a_confident_teacher():
+    # teacher on word 0: p(B-PER) = e^3 / (e^1 + e^3) = 0.88
+    out = compute_loss(LOGITS, LABELS, TEACHER, config("o-aware", pseudo_label_threshold=0.8))
+    assert out.pseudo_labels == 1
+    ce_mean = (ce(ROWS[0], 1) + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
+    assert out.ce.item() == pytest.approx(ce_mean, rel=1e-6)
+    high = compute_loss(LOGITS, LABELS, TEACHER, config("o-aware", pseudo_label_threshold=0.9))
+    assert high.pseudo_labels == 0
+
+
+@pytest.mark.parametrize("mode", ["none", "seed", "o-aware"])
+def test_ignored_positions_never_enter_the_loss(mode):
+    base = compute_loss(LOGITS, LABELS, TEACHER, config(mode)).loss
+    noisy_logits, noisy_teacher = LOGITS.clone(), TEACHER.clone()
+    noisy_logits[0, 3] = torch.tensor([100.0, -50.0, 7.0])
+    noisy_teacher[0, 3] = torch.tensor([-30.0, 80.0])
+    assert compute_loss(noisy_logits, LABELS, noisy_teacher, config(mode)).loss.item() == pytest.approx(base.item())
+
+
+@pytest.mark.parametrize("mode", ["none", "seed", "o-aware"])
+def test_loss_is_a_per_word_mean_not_divided_by_batch_size(mode):
+    one = compute_loss(LOGITS, LABELS, TEACHER, config(mode)).loss
+    padded_batch = torch.cat([LOGITS, torch.zeros(3, 4, 3)])  # three all-padding rows
+    labels = torch.cat([LABELS, torch.full((3, 4), -100)])
+    teacher = torch.cat([TEACHER, torch.zeros(3, 4, 2)])
+    assert compute_loss(padded_batch, labels, teacher, config(mode)).loss.item() == pytest.approx(one.item())
+    doubled = compute_loss(LOGITS.repeat(2, 1, 1), LABELS.repeat(2, 1), TEACHER.repeat(2, 1, 1), config(mode))
+    assert doubled.loss.item() == pytest.approx(one.item())
+
+
+def test_gradients_flow_and_a_batch_without_gold_o_has_zero_kd():
+    logits = LOGITS.clone().requires_grad_(True)
+    labels = torch.tensor([[2, 2, 1, -100]])
+    out = compute_loss(logits, labels, TEACHER, config("o-aware"))
+    out.loss.backward()
+    assert out.kd.item() == 0.0 and logits.grad is not None and logits.grad[0, 3].abs().sum() == 0
+
+
+def test_distillation_matches_torch_kl_div():
+    from labelgrow.losses import distillation
+
+    s, t = torch.randn(5, 4), torch.randn(5, 4)
+    ref = F.kl_div(F.log_softmax(s / 2, -1), F.log_softmax(t / 2, -1), log_target=True, reduction="none").sum(-1)
+    assert torch.allclose(distillation(s, t, 2.0), ref, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kw", "message"), [({"mode": "bad"}, "--kd must be one of"),
+                                             ({"alpha": 2.0}, "--kd-alpha"), ({"temperature": 0}, "temperature")])
+def test_config_validation(kw, message):
+    with pytest.raises(ValueError, match=message):
+        LossConfig(**kw)

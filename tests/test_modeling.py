@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import LabelSet
+from labelgrow.modeling import build_student, expand_classifier, freeze, load_base
+from tests.tiny_models import build_token_classifier
+
+SHUFFLED = ["B-LOC", "O", "I-PER", "B-PER", "I-LOC", "B-ORG", "I-ORG"]
+
+
+def random_batch(vocab: int, seed: int, batch: int = 8, length: int = 40):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(3, vocab, (batch, length), generator=g)
+    mask = torch.ones_like(ids)
+    mask[: batch // 2, length // 2 :] = 0
+    return ids, mask
+
+
+def test_step_zero_student_equals_teacher_on_any_input(tmp_path, tokenizer):
+    build_token_classifier(tmp_path, tokenizer, labels=SHUFFLED, seed=3)
+    base = load_base(str(tmp_path))
+    labels = LabelSet(tuple(base.old_labels), ("FACILITY", "PHONE"))
+    student = build_student(base, labels).eval()
+    assert base.old_labels == SHUFFLED
+    assert [student.config.id2label[i] for i in range(11)] == [
+        *SHUFFLED, "B-FACILITY", "I-FACILITY", "B-PHONE", "I-PHONE"]
+    assert student.config.label2id["B-PHONE"] == 9
+    for seed in range(20):
+        ids, mask = random_batch(len(tokenizer), seed)
+        with torch.no_grad():
+            old = base.teacher(input_ids=ids, attention_mask=mask).logits
+            new = student(input_ids=ids, attention_mask=mask).logits
+        assert new.shape[-1] == 11
+        assert (new[..., :7] - old).abs().max().item() <= 1e-5
+        assert torch.equal(new.argmax(-1), old.argmax(-1))
+    # the teacher is frozen and in eval mode; the student trains
+    assert not base.teacher.training and not any(p.requires_grad for p in base.teacher.parameters())
+
+
+def test_old_rows_are_copied_exactly_and_new_rows_sit_below_outside(tokenizer):
+    model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+    old_w, old_b = model.classifier.weight.clone(), model.classifier.bias.clone()
+    labels = LabelSet(tuple(SHUFFLED), ("FACILITY",))
+    expand_classifier(model, labels)
+    assert torch.equal(model.classifier.weight[:7], old_w) and torch.equal(model.classifier.bias[:7], old_b)
+    assert torch.equal(model.classifier.weight[7], old_w[1]) and torch.equal(model.classifier.weight[8], old_w[1])
+    assert model.classifier.bias[7].item() == pytest.approx(old_b[1].item() - 4.0)
+    assert model.config.num_labels == 9
+
+
+def test_extreme_hidden_states_never_flip_the_argmax(tokenizer):
+    model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+    head_before = torch.nn.Linear(32, 7)
+    head_before.load_state_dict(model.classifier.state_dict())
+    expand_classifier(model, LabelSet(tuple(SHUFFLED), ("FACILITY",)))
+    hidden = torch.randn(10000, 32) * 100
+    with torch.no_grad():
+        assert torch.equal(model.classifier(hidden).argmax(-1), head_before(hidden).argmax(-1))
+
+
+def test_plain_encoder_bootstraps_a_first_ner_model(encoder_dir, caplog):
+    base = load_base(str(encoder_dir))
+    assert base.teacher is None and base.old_labels == ["O"]
+    assert "no trained BIO NER head" in caplog.text
+    student = build_student(base, LabelSet(("O",), ("PER", "LOC")))
+    assert student.config.id2label == {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
+    assert student.classifier.out_features == 5
+
+
+@pytest.mark.parametrize("model_type", ["xlm-roberta", "bert", "deberta-v2"])
+def test_freeze_embeddings_and_first_layers(tokenizer, model_type):
+    model = build_token_classifier(None, tokenizer, model_type=model_type)
+    summary = freeze(model, 2, embeddings=True)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    base = model.base_model_prefix
+    assert frozen, "something must be frozen"
+    for name, param in model.named_parameters():
+        expect_frozen = name.startswith(f"{base}.embeddings.") or any(
+            name.startswith(f"{base}.encoder.layer.{i}.") for i in (0, 1))
+        assert (not param.requires_grad) == expect_frozen, name
+    assert summary.trainable == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert "frozen: embeddings, 2 encoder layer(s)" in str(summary)
+
+
+def test_freeze_nothing_and_too_many_layers(tokenizer):
+    model = build_token_classifier(None, tokenizer)
+    summary = freeze(model, 0, embeddings=False)
+    assert summary.trainable == summary.total
+    with pytest.raises(LabelgrowError, match="--freeze-layers 9: the model has only 3 encoder layers"):
+        freeze(model, 9)
+
+
+def test_base_errors(tmp_path, teacher_dir, tokenizer):
+    with pytest.raises(LabelgrowError, match="no such directory"):
+        load_base(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LabelgrowError, match="has no config.json, so it is not a model checkpoint"):
+        load_base(str(tmp_path / "empty"))
+
+
+def test_tokenizer_that_does_not_match_the_model(tmp_path, tokenizer):
+    build_token_classifier(tmp_path, tokenizer, vocab_size=50)
+    with pytest.raises(LabelgrowError, match=r"tokenizer has \d+ tokens but the model's embeddings have 50 rows"):
+        load_base(str(tmp_path))
+
+
+def test_pickle_weights_need_allow_pickle(tmp_path, tokenizer):
+    model = build_token_classifier(None, tokenizer)
+    model.config.save_pretrained(str(tmp_path))
+    torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")  # an old-style pickle checkpoint
+    tokenizer.save_pretrained(str(tmp_path))
+    with pytest.raises(LabelgrowError, match="--allow-pickle"):
+        load_base(str(tmp_path))
+    assert load_base(str(tmp_path), allow_pickle=True).teacher is not None

@@ -1,0 +1,97 @@
+"""Tiny models built in-process for the tests: a SentencePiece XLM-R tokenizer and random token classifiers.
+
+Nothing is downloaded. Building the tokenizer takes well under a second; a model a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+# Words from the test sentences plus some filler, in English, German and Chinese.
+CORPUS = [
+    "Angela Merkel visited the Elbphilharmonie in Hamburg with Siemens engineers .",
+    "Die Elbphilharmonie liegt in Hamburg und gehört der Stadt .",
+    "Barack Obama flew from Heathrow Airport to Berlin Hauptbahnhof yesterday .",
+    "Der Flughafen München ist ein großer Flughafen in Bayern .",
+    "北京首都国际机场位于北京市朝阳区。",
+    "马云在杭州创立了阿里巴巴公司。",
+    "The Louvre Museum in Paris belongs to France and attracts visitors .",
+    "Microsoft opened an office near Frankfurt station last year .",
+    "Marie Curie worked at the Sorbonne University in Paris .",
+    "上海火车站每天有很多旅客。",
+    "Volkswagen baut eine Fabrik in Wolfsburg bei Hannover .",
+    "long filler words make the vocabulary richer for windows and tests",
+] * 20
+
+# A plausible old head in a deliberately non-alphabetical order: the tools must read id2label, not assume it.
+OLD_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+
+
+def build_tokenizer(directory: Path):
+    """Train a small unigram SentencePiece model and wrap it as an XLM-R fast tokenizer saved in ``directory``."""
+    import sentencepiece as spm
+    from transformers import XLMRobertaTokenizer
+
+    directory.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS), model_writer=buf, vocab_size=400, model_type="unigram",
+        character_coverage=1.0, hard_vocab_limit=False, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        minloglevel=2,
+    )
+    (directory / "sentencepiece.bpe.model").write_bytes(buf.getvalue())
+    tokenizer = XLMRobertaTokenizer.from_pretrained(str(directory))  # converts the .model (needs protobuf)
+    tokenizer.model_max_length = 512
+    tokenizer.save_pretrained(str(directory))
+    return tokenizer
+
+
+def tiny_config(vocab_size: int, labels: list[str] | None = None, model_type: str = "xlm-roberta", **overrides):
+    from transformers import AutoConfig
+
+    kwargs = dict(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+                  intermediate_size=64, max_position_embeddings=130, pad_token_id=1, bos_token_id=0,
+                  eos_token_id=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    if model_type == "deberta-v2":
+        kwargs.update(max_position_embeddings=128, relative_attention=True, position_buckets=16,
+                      pos_att_type=["p2c", "c2p"], hidden_dropout_prob=0.0)
+    if model_type == "bert":
+        kwargs["max_position_embeddings"] = 128
+    kwargs.update(overrides)
+    if labels is not None:
+        kwargs.update(id2label=dict(enumerate(labels)), label2id={lab: i for i, lab in enumerate(labels)})
+    return AutoConfig.for_model(model_type, **kwargs)
+
+
+def build_token_classifier(directory: Path | None, tokenizer, labels: list[str] = OLD_LABELS, seed: int = 0,
+                           model_type: str = "xlm-roberta", **overrides):
+    """A random token classifier whose head has a clear O preference, saved with the tokenizer when asked."""
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    torch.manual_seed(seed)
+    config = tiny_config(overrides.pop("vocab_size", len(tokenizer)), labels, model_type, **overrides)
+    config.architectures = [AutoModelForTokenClassification._model_mapping[type(config)].__name__]
+    model = AutoModelForTokenClassification.from_config(config).eval()
+    with torch.no_grad():
+        model.classifier.weight.normal_(0.0, 0.5)  # spread logits so argmax differences would show
+        model.classifier.bias.normal_(0.0, 1.0)
+    if directory is not None:
+        model.save_pretrained(str(directory))
+        tokenizer.save_pretrained(str(directory))
+    return model
+
+
+def build_encoder(directory: Path, tokenizer, seed: int = 0):
+    """A plain XLM-R encoder (no NER head), like a fresh pretrained checkpoint."""
+    import torch
+    from transformers import XLMRobertaModel
+
+    torch.manual_seed(seed)
+    config = tiny_config(len(tokenizer))
+    config.architectures = ["XLMRobertaModel"]
+    model = XLMRobertaModel(config)
+    model.save_pretrained(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    return model
