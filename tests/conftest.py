@@ -10,7 +10,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from tests.tiny_models import build_encoder, build_token_classifier, build_tokenizer  # noqa: E402
+from tests.tiny_models import build_encoder, build_token_classifier, build_tokenizer
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,11 @@ def write(path, text, encoding="utf-8"):
 
 
 def test_conll_columns_tabs_docstart_and_language_comments(tmp_path):
-    path = write(tmp_path / "train.txt",
-                 "-DOCSTART- -X- O O\n\n# lang = de\nDie\tDET O\nStadt  NN\tB-LOC\n\n"
-                 "# sent_id = 7\n# O\nzwei O\n\n# lang = en\nPeter B-PER\n")
+    path = write(
+        tmp_path / "train.txt",
+        "-DOCSTART- -X- O O\n\n# lang = de\nDie\tDET O\nStadt  NN\tB-LOC\n\n"
+        "# sent_id = 7\n# O\nzwei O\n\n# lang = en\nPeter B-PER\n",
+    )
     sentences = read_conll(path)
     assert [(s.tokens, s.tags, s.lang, s.line) for s in sentences] == [
         (["Die", "Stadt"], ["O", "B-LOC"], "de", 4),
@@ -61,14 +63,22 @@ def test_empty_files_are_errors(tmp_path, content):
 
 
 def test_missing_path_is_an_error(tmp_path):
-    with pytest.raises(LabelgrowError, match="nope.txt: no such file or directory"):
+    with pytest.raises(LabelgrowError, match=r"nope\.txt: no such file or directory"):
         load_corpus([tmp_path / "nope.txt"])
 
 
 @pytest.mark.parametrize(
     ("path", "lang"),
-    [("data/de/train.txt", "de"), ("x/zh-CN/dev.txt", "zh"), ("x/train.fr.txt", "fr"), ("en.txt", "en"),
-     ("x/dev_es.jsonl", "es"), ("data/train.txt", None), ("my_data.txt", None), ("data/dev/test.txt", None)],
+    [
+        ("data/de/train.txt", "de"),
+        ("x/zh-CN/dev.txt", "zh"),
+        ("x/train.fr.txt", "fr"),
+        ("en.txt", "en"),
+        ("x/dev_es.jsonl", "es"),
+        ("data/train.txt", None),
+        ("my_data.txt", None),
+        ("data/dev/test.txt", None),
+    ],
 )
 def test_language_from_path(path, lang):
     from pathlib import Path
@@ -100,8 +110,11 @@ def test_explicit_lang_overrides_the_path_but_not_comments(tmp_path):
 def test_span_json_cluener_style(tmp_path):
     rows = [
         {"text": "北京城.", "label": {"NT": {"北京城": [[0, 2]]}}},
-        {"text": "Die Elbphilharmonie in Hamburg", "label": {"FAC": {"Elbphilharmonie": [[4, 18]]},
-                                                             "LOC": {"Hamburg": [[23, 29]]}}, "lang": "de"},
+        {
+            "text": "Die Elbphilharmonie in Hamburg",
+            "label": {"FAC": {"Elbphilharmonie": [[4, 18]]}, "LOC": {"Hamburg": [[23, 29]]}},
+            "lang": "de",
+        },
         {"text": "nothing here", "label": {}},
     ]
     path = write(tmp_path / "zh" / "dev.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
@@ -135,16 +148,19 @@ def test_span_json_errors_name_the_line(tmp_path, record, message):
 def test_datasets_dataset_with_class_labels():
     import datasets
 
-    features = datasets.Features({
-        "tokens": datasets.Sequence(datasets.Value("string")),
-        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=["O", "B-PER", "I-PER"])),
-        "langs": datasets.Sequence(datasets.Value("string")),
-    })
+    features = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=["O", "B-PER", "I-PER"])),
+            "langs": datasets.Sequence(datasets.Value("string")),
+        }
+    )
     ds = datasets.Dataset.from_dict(
         {"tokens": [["Ada", "Lovelace", "wrote"]], "ner_tags": [[1, 2, 0]], "langs": [["en", "en", "en"]]},
         features=features,
     )
     corpus = load_corpus([ds])
     assert [(s.tokens, s.tags, s.lang) for s in corpus.sentences] == [
-        (["Ada", "Lovelace", "wrote"], ["B-PER", "I-PER", "O"], "en")]
+        (["Ada", "Lovelace", "wrote"], ["B-PER", "I-PER", "O"], "en")
+    ]
     assert sum(corpus.repaired.values()) == 0

@@ -36,8 +36,9 @@ def test_new_labels_errors(spec, message):
 
 def test_old_labels_keep_the_stored_order():
     order = ["B-LOC", "O", "I-PER", "B-PER", "I-LOC", "B-ORG", "I-ORG"]
-    config = SimpleNamespace(id2label={str(i): lab for i, lab in enumerate(order)},
-                             architectures=["XLMRobertaForTokenClassification"])
+    config = SimpleNamespace(
+        id2label={str(i): lab for i, lab in enumerate(order)}, architectures=["XLMRobertaForTokenClassification"]
+    )
     assert old_labels_from_config(config) == order
     labels = LabelSet(tuple(order), ("FACILITY", "PHONE"))
     assert labels.labels == (*order, "B-FACILITY", "I-FACILITY", "B-PHONE", "I-PHONE")
@@ -63,11 +64,20 @@ def test_repair_bio_counts_each_repair():
 
 def test_label_map_reads_header_types_and_full_tags(tmp_path):
     path = tmp_path / "map.tsv"
-    path.write_text("source_type\tlabelgrow_target\nFacility\tFACILITY\nStation\tFACILITY\nArtist\tO\n"
-                    "# a comment\nB-odd\tB-LOC\n", encoding="utf-8")
+    path.write_text(
+        "source_type\tlabelgrow_target\nFacility\tFACILITY\nStation\tFACILITY\nArtist\tO\n# a comment\nB-odd\tB-LOC\n",
+        encoding="utf-8",
+    )
     mapping = LabelMap.read(path)
     assert [mapping(t) for t in ["B-Facility", "I-Station", "B-Artist", "I-Artist", "B-odd", "O", "B-PER"]] == [
-        "B-FACILITY", "I-FACILITY", "O", "O", "B-LOC", "O", "B-PER"]
+        "B-FACILITY",
+        "I-FACILITY",
+        "O",
+        "O",
+        "B-LOC",
+        "O",
+        "B-PER",
+    ]
 
 
 def test_label_map_malformed_line_names_file_and_line(tmp_path):

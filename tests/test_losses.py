@@ -113,8 +113,10 @@ def test_distillation_matches_torch_kl_div():
     assert torch.allclose(distillation(s, t, 2.0), ref, atol=1e-6)
 
 
-@pytest.mark.parametrize(("kw", "message"), [({"mode": "bad"}, "--kd must be one of"),
-                                             ({"alpha": 2.0}, "--kd-alpha"), ({"temperature": 0}, "temperature")])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [({"mode": "bad"}, "--kd must be one of"), ({"alpha": 2.0}, "--kd-alpha"), ({"temperature": 0}, "temperature")],
+)
 def test_config_validation(kw, message):
     with pytest.raises(ValueError, match=message):
         LossConfig(**kw)

@@ -26,7 +26,12 @@ def test_step_zero_student_equals_teacher_on_any_input(tmp_path, tokenizer):
     student = build_student(base, labels).eval()
     assert base.old_labels == SHUFFLED
     assert [student.config.id2label[i] for i in range(11)] == [
-        *SHUFFLED, "B-FACILITY", "I-FACILITY", "B-PHONE", "I-PHONE"]
+        *SHUFFLED,
+        "B-FACILITY",
+        "I-FACILITY",
+        "B-PHONE",
+        "I-PHONE",
+    ]
     assert student.config.label2id["B-PHONE"] == 9
     for seed in range(20):
         ids, mask = random_batch(len(tokenizer), seed)
@@ -79,7 +84,8 @@ def test_freeze_embeddings_and_first_layers(tokenizer, model_type):
     assert frozen, "something must be frozen"
     for name, param in model.named_parameters():
         expect_frozen = name.startswith(f"{base}.embeddings.") or any(
-            name.startswith(f"{base}.encoder.layer.{i}.") for i in (0, 1))
+            name.startswith(f"{base}.encoder.layer.{i}.") for i in (0, 1)
+        )
         assert (not param.requires_grad) == expect_frozen, name
     assert summary.trainable == sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert "frozen: embeddings, 2 encoder layer(s)" in str(summary)
@@ -97,7 +103,7 @@ def test_base_errors(tmp_path, teacher_dir, tokenizer):
     with pytest.raises(LabelgrowError, match="no such directory"):
         load_base(str(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(LabelgrowError, match="has no config.json, so it is not a model checkpoint"):
+    with pytest.raises(LabelgrowError, match=r"has no config\.json, so it is not a model checkpoint"):
         load_base(str(tmp_path / "empty"))
 
 

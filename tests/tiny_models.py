@@ -36,8 +36,16 @@ def build_tokenizer(directory: Path):
     directory.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(CORPUS), model_writer=buf, vocab_size=400, model_type="unigram",
-        character_coverage=1.0, hard_vocab_limit=False, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        sentence_iterator=iter(CORPUS),
+        model_writer=buf,
+        vocab_size=400,
+        model_type="unigram",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
         minloglevel=2,
     )
     (directory / "sentencepiece.bpe.model").write_bytes(buf.getvalue())
@@ -50,12 +58,27 @@ def build_tokenizer(directory: Path):
 def tiny_config(vocab_size: int, labels: list[str] | None = None, model_type: str = "xlm-roberta", **overrides):
     from transformers import AutoConfig
 
-    kwargs = dict(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
-                  intermediate_size=64, max_position_embeddings=130, pad_token_id=1, bos_token_id=0,
-                  eos_token_id=2, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    kwargs = dict(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     if model_type == "deberta-v2":
-        kwargs.update(max_position_embeddings=128, relative_attention=True, position_buckets=16,
-                      pos_att_type=["p2c", "c2p"], hidden_dropout_prob=0.0)
+        kwargs.update(
+            max_position_embeddings=128,
+            relative_attention=True,
+            position_buckets=16,
+            pos_att_type=["p2c", "c2p"],
+            hidden_dropout_prob=0.0,
+        )
     if model_type == "bert":
         kwargs["max_position_embeddings"] = 128
     kwargs.update(overrides)
@@ -64,8 +87,14 @@ def tiny_config(vocab_size: int, labels: list[str] | None = None, model_type: st
     return AutoConfig.for_model(model_type, **kwargs)
 
 
-def build_token_classifier(directory: Path | None, tokenizer, labels: list[str] = OLD_LABELS, seed: int = 0,
-                           model_type: str = "xlm-roberta", **overrides):
+def build_token_classifier(
+    directory: Path | None,
+    tokenizer,
+    labels: list[str] = OLD_LABELS,
+    seed: int = 0,
+    model_type: str = "xlm-roberta",
+    **overrides,
+):
     """A random token classifier whose head has a clear O preference, saved with the tokenizer when asked."""
     import torch
     from transformers import AutoModelForTokenClassification
