@@ -69,11 +69,13 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
     started = time.time()
 
     from labelgrow.data import load_corpus
-    from labelgrow.labels import LabelMap
-    from labelgrow.modeling import load_base
+    from labelgrow.labels import LabelMap, old_labels_from_config
+    from labelgrow.modeling import load_base, load_config, load_tokenizer
 
-    base = load_base(args.base, args.trust_remote_code, args.allow_pickle)
-    labels = LabelSet(tuple(base.old_labels), tuple(args.new_labels))
+    # Everything that can be wrong with the options or the data is checked before the weights are loaded.
+    config = load_config(args.base, args.trust_remote_code)
+    labels = LabelSet(tuple(old_labels_from_config(config)), tuple(args.new_labels))
+    tokenizer = load_tokenizer(args.base, config, args.trust_remote_code)
     logger.info("labels: %s (old) + %s (new)", " ".join(labels.old), " ".join(labels.new))
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
@@ -85,6 +87,7 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
         check_known_tags(validation.sentences, labels.labels, "the validation data", hint)
         _warn_unseen_types(train.sentences, validation.sentences)
     _log_corpus("train", train)
+    base = load_base(args.base, args.trust_remote_code, args.allow_pickle, config=config, tokenizer=tokenizer)
     return _train_and_write(args, state, base, labels, train, validation, output, started)
 
 
@@ -117,6 +120,7 @@ def _log_corpus(name: str, corpus) -> None:
 
 
 def _training_arguments(args: ExtendArguments, output: Path, has_validation: bool):
+    import torch
     from transformers import TrainingArguments
 
     if args.eval_steps or args.save_steps:
@@ -151,6 +155,7 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
         seed=args.seed,
         data_seed=args.seed,
         report_to="none",
+        dataloader_pin_memory=torch.cuda.is_available(),
         **strategy,
     )
 

@@ -87,10 +87,12 @@ def load_token_classifier(name: str, trust_remote_code: bool = False, allow_pick
     return model.float()
 
 
-def load_base(base: str, trust_remote_code: bool = False, allow_pickle: bool = False) -> LoadedBase:
+def load_base(
+    base: str, trust_remote_code: bool = False, allow_pickle: bool = False, config=None, tokenizer=None
+) -> LoadedBase:
     """Load the base as a frozen teacher when it has a BIO NER head, else just its config and tokenizer."""
-    config = load_config(base, trust_remote_code)
-    tokenizer = load_tokenizer(base, config, trust_remote_code)
+    config = config or load_config(base, trust_remote_code)
+    tokenizer = tokenizer or load_tokenizer(base, config, trust_remote_code)
     old_labels = old_labels_from_config(config)
     teacher = None
     if has_ner_head(config):

@@ -1,0 +1,235 @@
+"""End-to-end runs of the command line on tiny models built in the fixtures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labelgrow.cli import main
+
+TRAIN = {
+    "en": "Angela B-PER\nMerkel I-PER\nvisited O\nthe O\nElbphilharmonie B-FACILITY\nin O\nHamburg O\n. O\n\n"
+    "Barack O\nObama O\nflew O\nfrom O\nHeathrow B-FACILITY\nAirport I-FACILITY\n. O\n",
+    "de": "Die O\nElbphilharmonie B-FACILITY\nliegt O\nin O\nHamburg B-LOC\n. O\n\n"
+    "Der O\nFlughafen B-FACILITY\nMünchen I-FACILITY\nist O\ngroß O\n. O\n",
+    "zh": "上 B-FACILITY\n海 I-FACILITY\n火 I-FACILITY\n车 I-FACILITY\n站 I-FACILITY\n很 O\n大 O\n\n"
+    "马 B-PER\n云 I-PER\n在 O\n杭 B-LOC\n州 I-LOC\n",
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    for lang, text in TRAIN.items():
+        (tmp_path / "data" / lang).mkdir(parents=True)
+        (tmp_path / "data" / lang / "train.txt").write_text(text, encoding="utf-8")
+    return tmp_path / "data"
+
+
+def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["labelgrow", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def extend_args(base, data_dir, output, *extra) -> list[str]:
+    return [
+        "extend",
+        "--base",
+        str(base),
+        "--new-labels",
+        "FACILITY",
+        "--train",
+        str(data_dir),
+        "--output",
+        str(output),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--learning-rate",
+        "1e-3",
+        *extra,
+    ]
+
+
+def test_help_is_instant_and_imports_no_torch():
+    code = "import sys, labelgrow, labelgrow.cli; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_choices_mirror_the_library():
+    from labelgrow.cli import KD_CHOICES
+    from labelgrow.configuration import KD_MODES
+
+    assert KD_CHOICES == KD_MODES
+
+
+def test_extend_writes_an_ordinary_hf_checkpoint(teacher_dir, data_dir, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "out"
+    code, out, err = run_cli(
+        extend_args(teacher_dir, data_dir, output, "--validation", str(data_dir)), monkeypatch, capsys
+    )
+    assert code == 0, err
+    assert "validation, entity-level F1" in out and "zh" in out
+    assert sorted(p.name for p in output.iterdir()) == [
+        "README.md",
+        "config.json",
+        "labelgrow.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+    config = json.loads((output / "config.json").read_text())
+    assert [config["id2label"][str(i)] for i in range(9)] == [
+        "O",
+        "B-PER",
+        "I-PER",
+        "B-ORG",
+        "I-ORG",
+        "B-LOC",
+        "I-LOC",
+        "B-FACILITY",
+        "I-FACILITY",
+    ]
+    run = json.loads((output / "labelgrow.json").read_text())
+    assert run["new_labels"] == ["B-FACILITY", "I-FACILITY"] and run["loss"]["mode"] == "o-aware"
+    assert run["settings"]["freeze_layers"] == 2 and run["settings"]["learning_rate"] == 1e-3
+    assert {Path(f["path"]).parent.name for f in run["data"]["train"]} == {"en", "de", "zh"}
+    assert all(len(f["sha256"]) == 64 for f in run["data"]["train"])
+    assert set(run["validation_report"]["languages"]) == {"en", "de", "zh"}
+    assert "eval_f1" in run["metrics"]
+    assert "# out" in (output / "README.md").read_text()
+
+    from transformers import pipeline
+
+    ner = pipeline("token-classification", model=str(output))
+    entities = ner("Die Elbphilharmonie liegt in Hamburg.")
+    assert all(e["entity"] in config["label2id"] for e in entities)
+
+
+def test_existing_output_is_never_overwritten_silently(teacher_dir, data_dir, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "precious.txt").write_text("keep me")
+    code, _, err = run_cli(extend_args(teacher_dir, data_dir, output), monkeypatch, capsys)
+    assert code == 2
+    assert (
+        err.strip() == f"labelgrow: error: --output {output} is not empty; pass --overwrite to replace it or "
+        "--resume to continue its run"
+    )
+    code, _, err = run_cli(extend_args(teacher_dir, data_dir, output, "--overwrite"), monkeypatch, capsys)
+    assert code == 2 and "does not look like a labelgrow output" in err
+    assert (output / "precious.txt").read_text() == "keep me"
+
+
+def test_overwrite_replaces_a_labelgrow_output(teacher_dir, data_dir, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "out"
+    assert run_cli(extend_args(teacher_dir, data_dir, output), monkeypatch, capsys)[0] == 0
+    (output / "stale.txt").write_text("old")
+    assert run_cli(extend_args(teacher_dir, data_dir, output, "--overwrite"), monkeypatch, capsys)[0] == 0
+    assert not (output / "stale.txt").exists()
+
+
+def test_config_file_gives_defaults_and_the_command_line_wins(teacher_dir, data_dir, tmp_path, monkeypatch, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"base: {teacher_dir}\nnew-labels: [FACILITY]\ntrain: [{data_dir}]\nfreeze_layers: 1\n"
+        "kd: seed\nepochs: 1\nbatch-size: 4\n"
+    )
+    output = tmp_path / "out"
+    code, _, err = run_cli(
+        ["extend", "--config", str(recipe), "--output", str(output), "--kd", "none"], monkeypatch, capsys
+    )
+    assert code == 0, err
+    settings = json.loads((output / "labelgrow.json").read_text())["settings"]
+    assert settings["freeze_layers"] == 1 and settings["kd"] == "none" and settings["new_labels"] == ["FACILITY"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("bogus_option: 1\n")
+    code, _, err = run_cli(["extend", "--config", str(bad)], monkeypatch, capsys)
+    assert code == 2 and "unknown option(s) bogus_option" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--new-labels", "LOC"], "--new-labels: LOC already in the base model"),
+        (["--new-labels", ""], "--new-labels is empty"),
+        (["--new-labels", "FACILITY, PHONE"], "' PHONE' is not a valid entity type"),
+        (["--new-labels", "PHONE"], "tags that are not in the label set: B-FACILITY (5x in"),
+        (["--new-labels", "FACILITY,PHONE"], "--new-labels PHONE: no training sentence has a B-PHONE tag"),
+        (["--kd", "bogus"], "--kd must be one of o-aware, seed, none"),
+        (["--freeze-layers", "7"], "--freeze-layers 7: the model has only 3 encoder layers"),
+    ],
+)
+def test_errors_are_one_line_and_write_nothing(teacher_dir, data_dir, tmp_path, monkeypatch, capsys, args, message):
+    output = tmp_path / "out"
+    argv = extend_args(teacher_dir, data_dir, output)
+    i = argv.index("--new-labels")
+    argv[i + 1] = "FACILITY"
+    code, _, err = run_cli([*argv, *args], monkeypatch, capsys)
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("labelgrow: error: ") and message in last
+    assert err.count("labelgrow: error:") == 1 and "Traceback" not in err
+    assert not output.exists()
+
+
+def test_a_plain_encoder_bootstraps_a_teacher(encoder_dir, data_dir, tmp_path, monkeypatch, capsys, caplog):
+    output = tmp_path / "teacher"
+    args = [
+        "extend",
+        "--base",
+        str(encoder_dir),
+        "--new-labels",
+        "PER,LOC,FACILITY",
+        "--train",
+        str(data_dir),
+        "--output",
+        str(output),
+        "--epochs",
+        "1",
+        "--freeze-layers",
+        "0",
+    ]
+    code, _, err = run_cli(args, monkeypatch, capsys)
+    assert code == 0, err
+    assert "training uses --kd none" in caplog.text
+    run = json.loads((output / "labelgrow.json").read_text())
+    assert run["old_labels"] == ["O"] and run["loss"]["mode"] == "none"
+    assert run["labels"] == ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-FACILITY", "I-FACILITY"]
+
+
+def test_resume_continues_from_the_last_checkpoint(teacher_dir, data_dir, tmp_path, monkeypatch, capsys, caplog):
+    output = tmp_path / "out"
+    first = extend_args(
+        teacher_dir,
+        data_dir,
+        output,
+        "--max-steps",
+        "2",
+        "--save-steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--keep-checkpoints",
+    )
+    assert run_cli(first, monkeypatch, capsys)[0] == 0
+    assert (output / "checkpoints" / "checkpoint-2").is_dir()
+    second = extend_args(
+        teacher_dir, data_dir, output, "--max-steps", "4", "--save-steps", "1", "--batch-size", "2", "--resume"
+    )
+    code, _, err = run_cli(second, monkeypatch, capsys)
+    assert code == 0, err
+    assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
+    assert json.loads((output / "labelgrow.json").read_text())["training"]["global_steps"] == 4
+    code, _, err = run_cli(extend_args(teacher_dir, data_dir, tmp_path / "fresh", "--resume"), monkeypatch, capsys)
+    assert code == 2 and "nothing to resume" in err
