@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from labelgrow.configuration import KD_MODES, EvalArguments, ExtendArguments  # light: no torch
+
 app = typer.Typer(
     name="labelgrow",
     help="Teach a multilingual NER model new entity types without forgetting the old ones.",
@@ -20,8 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-KD_CHOICES = ("o-aware", "seed", "none")  # mirrors labelgrow.configuration.KD_MODES (a test checks they agree)
 
 
 def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -93,21 +93,26 @@ def extend_command(
         int | None, typer.Option(help="Stop after this many optimizer steps (overrides --epochs).")
     ] = None,
     learning_rate: Annotated[float, typer.Option(help="Peak learning rate (linear decay, warm-up).")] = 5e-5,
+    head_learning_rate: Annotated[
+        float | None,
+        typer.Option(help="Peak learning rate of the classifier (the new rows start far from their target)."),
+    ] = 3e-3,
     batch_size: Annotated[int, typer.Option(help="Windows per device per step.")] = 16,
     gradient_accumulation_steps: Annotated[int, typer.Option(help="Steps to accumulate per update.")] = 1,
     warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps for learning-rate warm-up.")] = 0.1,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
     freeze_layers: Annotated[int, typer.Option(help="Freeze encoder layers 0..N-1.")] = 2,
     freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.")] = True,
-    kd: Annotated[str, typer.Option(help=f"Loss: {', '.join(KD_CHOICES)} (see docs/method.md).")] = "o-aware",
+    kd: Annotated[str, typer.Option(help=f"Loss: {', '.join(KD_MODES)} (see docs/method.md).")] = "o-aware",
     kd_alpha: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 0.5,
     kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 2.0,
     pseudo_label_threshold: Annotated[
-        float | None,
+        float,
         typer.Option(
-            help="o-aware: train gold-O words towards the teacher's label where its probability is at least this."
+            help="o-aware: train gold-O words towards the teacher's old label where its probability is at least "
+            "this (0: off)."
         ),
-    ] = None,
+    ] = 0.5,
     max_length: Annotated[
         int | None,
         typer.Option(
@@ -132,7 +137,6 @@ def extend_command(
 ) -> None:
     """Grow a token classifier with new labels: append B-X/I-X rows, keep the old ones, train with KD."""
     arguments = {k: v for k, v in locals().items() if k != "config"}
-    from labelgrow.configuration import ExtendArguments
     from labelgrow.extension import extend
     from labelgrow.report import language_table
 
@@ -143,6 +147,74 @@ def extend_command(
         typer.echo(language_table(result.validation_report))
     else:
         typer.echo(f"wrote {result.output}")
+
+
+@app.command("eval")
+def eval_command(
+    model: Annotated[str, typer.Option(help="The model to score (a labelgrow output, any HF token classifier).")],
+    data: Annotated[
+        list[str],
+        typer.Option(
+            help="Gold data: files, directories (language from sub-directory or file name), span-JSON. Repeatable."
+        ),
+    ],
+    teacher: Annotated[
+        str | None, typer.Option(help="Also score this model (the base) and report forgetting on the old labels.")
+    ] = None,
+    report: Annotated[str | None, typer.Option(help="Directory for report.json, report.md and report.png.")] = None,
+    label_map: Annotated[str | None, typer.Option(help="TSV 'source<TAB>target' mapping gold tags.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of every sentence.")] = None,
+    mode: Annotated[str, typer.Option(help="conlleval (default) or strict (IOB2) entity matching.")] = "conlleval",
+    unknown_as_o: Annotated[bool, typer.Option(help="Score gold tags the model does not know as O.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
+    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
+    bf16: Annotated[bool, typer.Option(help="Run the models in bfloat16.")] = False,
+    fp16: Annotated[bool, typer.Option(help="Run the models in float16.")] = False,
+    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Score a model per language x label (old vs new labels), with forgetting against a teacher."""
+    arguments = {k: v for k, v in locals().items() if k != "config"}
+    from labelgrow.evaluation import run_eval
+    from labelgrow.report import LABEL_HEADER, label_rows, language_table, text_table
+
+    result = run_eval(EvalArguments(**arguments))
+    typer.echo(language_table(result["scores"], result.get("teacher_scores")))
+    typer.echo("")
+    typer.echo(text_table(LABEL_HEADER, label_rows(result)))
+    if report:
+        typer.echo(f"\nreport: {report}/report.md, report.json, report.png")
+
+
+@app.command("predict")
+def predict_command(
+    model: Annotated[str, typer.Option(help="A token-classification checkpoint (directory or hub id).")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag.")] = None,
+    input: Annotated[
+        str | None, typer.Option(help="File: one text per line, or CoNLL words with --format conll.")
+    ] = None,
+    format: Annotated[str, typer.Option(help="Input format of --input: text or conll.")] = "text",
+    output: Annotated[str | None, typer.Option(help="Write JSON lines here instead of to stdout.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
+    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
+    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+) -> None:
+    """Tag raw text (entities with character offsets) or CoNLL words (BIO tags); one JSON line per input."""
+    from labelgrow.errors import LabelgrowError
+    from labelgrow.prediction import INPUT_FORMATS, run_predict, write_jsonl
+
+    if bool(texts) == bool(input):
+        raise LabelgrowError("give texts as arguments or --input FILE (one of the two)")
+    if format not in INPUT_FORMATS:
+        raise LabelgrowError(f"--format must be one of {', '.join(INPUT_FORMATS)}, not {format!r}")
+    rows = run_predict(model, texts or (), input, format, batch_size, max_length, cpu, trust_remote_code, allow_pickle)
+    text = write_jsonl(rows, Path(output) if output else None)
+    if text is not None:
+        typer.echo(text, nl=False)
 
 
 def main() -> None:

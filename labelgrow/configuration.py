@@ -26,6 +26,7 @@ class ExtendArguments:
     epochs: float = 3.0
     max_steps: int | None = None
     learning_rate: float = 5e-5
+    head_learning_rate: float | None = 3e-3
     batch_size: int = 16
     gradient_accumulation_steps: int = 1
     warmup_ratio: float = 0.1
@@ -35,7 +36,7 @@ class ExtendArguments:
     kd: str = "o-aware"
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
-    pseudo_label_threshold: float | None = None
+    pseudo_label_threshold: float = 0.5
     max_length: int | None = None
     label_all_subwords: bool = False
     eval_steps: int | None = None
@@ -65,6 +66,10 @@ class ExtendArguments:
         _check(self.epochs > 0, f"--epochs must be > 0, not {self.epochs}")
         _check(self.max_steps is None or self.max_steps > 0, f"--max-steps must be > 0, not {self.max_steps}")
         _check(self.learning_rate > 0, f"--learning-rate must be > 0, not {self.learning_rate}")
+        _check(
+            self.head_learning_rate is None or self.head_learning_rate > 0,
+            f"--head-learning-rate must be > 0, not {self.head_learning_rate}",
+        )
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
         _check(self.gradient_accumulation_steps >= 1, "--gradient-accumulation-steps must be >= 1")
         _check(self.freeze_layers >= 0, f"--freeze-layers must be >= 0, not {self.freeze_layers}")
@@ -72,12 +77,8 @@ class ExtendArguments:
         _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
         _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
         _check(
-            self.pseudo_label_threshold is None or 0.0 < self.pseudo_label_threshold <= 1.0,
-            f"--pseudo-label-threshold must be in (0, 1], not {self.pseudo_label_threshold}",
-        )
-        _check(
-            self.pseudo_label_threshold is None or self.kd == "o-aware",
-            "--pseudo-label-threshold only applies to --kd o-aware",
+            0.0 <= self.pseudo_label_threshold <= 1.0,
+            f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
         )
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
         _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
@@ -130,3 +131,36 @@ def read_config_file(path: str | Path, allowed: set[str]) -> dict[str, Any]:
     if unknown:
         raise LabelgrowError(f"{path}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
     return config
+
+
+SCORE_MODES = ("conlleval", "strict")  # see labelgrow/evaluation.py
+
+
+@dataclass
+class EvalArguments:
+    """Everything ``labelgrow eval`` needs."""
+
+    model: str
+    data: list[Any]
+    teacher: str | None = None
+    report: str | None = None
+    label_map: str | None = None
+    lang: str | None = None
+    mode: str = "conlleval"
+    unknown_as_o: bool = False
+    batch_size: int = 32
+    max_length: int | None = None
+    bf16: bool = False
+    fp16: bool = False
+    cpu: bool = False
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def __post_init__(self) -> None:
+        self.data = _as_list(self.data)
+        _check(bool(self.data), "--data is required: give at least one file or directory to score")
+        _check(self.mode in SCORE_MODES, f"--mode must be one of {', '.join(SCORE_MODES)}, not {self.mode!r}")
+        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
+        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        if self.label_map is not None and not Path(self.label_map).is_file():
+            raise LabelgrowError(f"--label-map: {self.label_map} does not exist")

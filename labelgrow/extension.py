@@ -195,6 +195,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         old_types=labels.old_types,
         new_types=list(args.new_labels),
         max_length=max_length,
+        head_learning_rate=args.head_learning_rate,
     )
     resume_from = None
     if args.resume:

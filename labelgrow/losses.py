@@ -30,7 +30,7 @@ class LossConfig:
     mode: str = "o-aware"
     alpha: float = 0.5  # weight of the KD term: loss = (1 - alpha) * CE + alpha * T^2 * KD
     temperature: float = 2.0
-    pseudo_label_threshold: float | None = None  # o-aware: CE towards teacher labels with p >= threshold on gold O
+    pseudo_label_threshold: float = 0.0  # o-aware: CE towards teacher labels with p >= threshold on gold O; 0 = off
     num_old: int = 1  # the first num_old logits are the base model's labels
     outside_id: int = 0
 
@@ -41,8 +41,8 @@ class LossConfig:
             raise ValueError(f"--kd-alpha must be in [0, 1], not {self.alpha}")
         if self.temperature <= 0:
             raise ValueError(f"--kd-temperature must be > 0, not {self.temperature}")
-        if self.pseudo_label_threshold is not None and not 0.0 < self.pseudo_label_threshold <= 1.0:
-            raise ValueError(f"--pseudo-label-threshold must be in (0, 1], not {self.pseudo_label_threshold}")
+        if not 0.0 <= self.pseudo_label_threshold <= 1.0:
+            raise ValueError(f"--pseudo-label-threshold must be in [0, 1], not {self.pseudo_label_threshold}")
 
     @property
     def uses_teacher(self) -> bool:
@@ -99,7 +99,7 @@ def compute_loss(
     outside = gold == config.outside_id
     target = gold.clone()
     pseudo = torch.zeros_like(outside)
-    if config.pseudo_label_threshold is not None:
+    if config.pseudo_label_threshold > 0:
         probs = teacher.softmax(-1)
         confidence, teacher_label = probs.max(-1)
         pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)

@@ -20,6 +20,7 @@ from labelgrow.errors import LabelgrowError
 from labelgrow.evaluation import score, training_metrics
 from labelgrow.inference import predict_words
 from labelgrow.losses import LossConfig, compute_loss
+from labelgrow.modeling import find_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,11 @@ class LabelgrowTrainer(Trainer):
         old_types: Sequence[str] = (),
         new_types: Sequence[str] = (),
         max_length: int | None = None,
+        head_learning_rate: float | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.head_learning_rate = head_learning_rate
         self.loss_config = loss_config
         self.eval_sentences = list(eval_sentences)
         self.old_types, self.new_types = list(old_types), list(new_types)
@@ -50,6 +53,27 @@ class LabelgrowTrainer(Trainer):
         if teacher is not None and loss_config.uses_teacher:
             dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
             self.teacher = teacher.to(device=self.args.device, dtype=dtype).eval().requires_grad_(False)
+
+    def create_optimizer(self, model=None):
+        """AdamW with the classifier in its own group at ``head_learning_rate``: the new rows start as a copy of
+        the O row and must travel far, which the encoder's small learning rate would take hundreds of steps to do."""
+        if self.optimizer is not None or self.head_learning_rate is None:
+            return super().create_optimizer(model) if self.optimizer is None else self.optimizer
+        model = self.model if model is None else model
+        head = {id(p) for p in find_classifier(model).parameters()}
+        decay = set(self.get_decay_parameter_names(model))
+        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        groups = [
+            {
+                "params": [p for n, p in trainable if id(p) not in head and n in decay],
+                "weight_decay": self.args.weight_decay,
+            },
+            {"params": [p for n, p in trainable if id(p) not in head and n not in decay], "weight_decay": 0.0},
+            {"params": [p for _, p in trainable if id(p) in head], "weight_decay": 0.0, "lr": self.head_learning_rate},
+        ]
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        self.optimizer = optimizer_cls([g for g in groups if g["params"]], **optimizer_kwargs)
+        return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs["labels"]
@@ -78,7 +102,7 @@ class LabelgrowTrainer(Trainer):
             logs["ce"] = round(self._parts["ce"] / n, 4)
             if self.teacher is not None:
                 logs["kd"] = round(self._parts["kd"] / n, 4)
-            if self.loss_config.pseudo_label_threshold is not None:
+            if self.loss_config.mode == "o-aware" and self.loss_config.pseudo_label_threshold > 0:
                 logs["pseudo_labels"] = self._parts["pseudo_labels"]
             self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
         super().log(logs, *args, **kwargs)

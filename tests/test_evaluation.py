@@ -56,3 +56,10 @@ def test_known_scores_per_language_and_old_new_split():
     assert overall["new"]["recall"] == 50.0 and overall["new"]["precision"] == 100.0
     assert overall["labels"]["LOC"]["support"] == 1 and overall["sentences"] == 2
     assert list(report["languages"]) == ["de", "en"]
+
+
+def test_annotated_micro_ignores_types_the_gold_never_has():
+    s = [Sentence(["a", "b"], ["B-FAC", "O"], lang="en")]
+    report = score(s, [["B-FAC", "B-PER"]], old_types=["PER"], new_types=["FAC"])
+    assert report["overall"]["micro"]["precision"] == 50.0
+    assert report["overall"]["annotated"] == {"precision": 100.0, "recall": 100.0, "f1": 100.0, "support": 1}

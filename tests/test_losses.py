@@ -37,6 +37,7 @@ TROWS = TEACHER[0].tolist()
 
 
 def config(mode, **kw):
+    kw.setdefault("pseudo_label_threshold", 0.0)
     return LossConfig(mode=mode, alpha=0.5, temperature=2.0, num_old=2, outside_id=0, **kw)
 
 
