@@ -124,3 +124,81 @@ def build_encoder(directory: Path, tokenizer, seed: int = 0):
     model.save_pretrained(str(directory))
     tokenizer.save_pretrained(str(directory))
     return model
+
+
+def build_lexicon_tokenizer(directory: Path, words: list[str]):
+    """A fast unigram tokenizer in which each of ``words`` is one piece ``▁word``; anything else falls back to
+    single characters. Lexicon models need every word to own its first sub-word."""
+    import string
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    chars = sorted(set(string.ascii_letters + string.digits + string.punctuation + "".join(words)) | {"▁"})
+    vocab = [(t, 0.0) for t in specials] + [(f"▁{w}", -1.0) for w in words]
+    vocab += [(c, -10.0) for c in chars] + [("<mask>", 0.0)]
+    backend = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.decoder = decoders.Metaspace()
+    backend.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), add_prefix_space=True)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
+        model_max_length=512,
+    )
+    tokenizer.save_pretrained(str(directory))
+    return tokenizer
+
+
+def build_lexicon_model(directory: Path, tokenizer, lexicon: dict[str, str], labels: list[str]):
+    """A token classifier whose prediction for a word depends only on the word's first sub-word: ``lexicon`` maps
+    words to tags, every other word is O. Predictions are therefore known exactly, which lets tests check scores,
+    grouping and windowing against hand-computed numbers.
+
+    How: position and token-type embeddings are zero and every layer's attention and feed-forward output is zero,
+    so each layer only re-normalises its input and the final hidden state is LayerNorm(word embedding). Each word
+    embedding points at its label's axis and the classifier reads the axes.
+    """
+    import torch
+
+    model = build_token_classifier(
+        None, tokenizer, labels=labels, hidden_size=32, num_hidden_layers=2, intermediate_size=32
+    )
+    label2id = {lab: i for i, lab in enumerate(labels)}
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if (
+                any(
+                    k in name
+                    for k in (
+                        "position_embeddings",
+                        "token_type_embeddings",
+                        "attention.output.dense",
+                        "output.dense",
+                        "intermediate.dense",
+                    )
+                )
+                and "LayerNorm" not in name
+            ):
+                param.zero_()
+        emb = model.roberta.embeddings.word_embeddings.weight
+        emb.zero_()
+        emb[:, label2id["O"]] = 1.0
+        for word, tag in lexicon.items():
+            first = tokenizer(word, add_special_tokens=False)["input_ids"][0]
+            emb[first].zero_()
+            emb[first, label2id[tag]] = 1.0
+        model.classifier.weight.zero_()
+        model.classifier.bias.zero_()
+        for i in range(len(labels)):
+            model.classifier.weight[i, i] = 1.0
+    model.save_pretrained(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    return model

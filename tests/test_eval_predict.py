@@ -1,0 +1,199 @@
+"""`labelgrow eval` and `labelgrow predict` on lexicon models whose predictions are known exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labelgrow.configuration import EvalArguments
+from labelgrow.errors import LabelgrowError
+from labelgrow.evaluation import run_eval
+from labelgrow.prediction import run_predict
+from tests.tiny_models import OLD_LABELS, build_lexicon_model, build_lexicon_tokenizer
+
+NEW_LABELS = [*OLD_LABELS, "B-FACILITY", "I-FACILITY"]
+# What the models predict for each word (its first sub-word decides); everything else is O.
+STUDENT = {
+    "Angela": "B-PER",
+    "Merkel": "I-PER",
+    "Hamburg": "B-LOC",
+    "Elbphilharmonie": "B-FACILITY",
+    "Heathrow": "B-FACILITY",
+    "Airport": "I-FACILITY",
+    "上": "B-FACILITY",
+    "海": "I-FACILITY",
+}
+TEACHER = {
+    "Angela": "B-PER",
+    "Merkel": "I-PER",
+    "Hamburg": "B-LOC",
+    "Siemens": "B-ORG",
+    "Heathrow": "B-LOC",
+    "上": "B-LOC",
+    "海": "I-LOC",
+}
+
+GOLD = {
+    # en: PER right; FACILITY right; ORG (Siemens) missed by the student, found by the teacher
+    "en": "Angela B-PER\nMerkel I-PER\nvisited O\nHeathrow B-FACILITY\nAirport I-FACILITY\n. O\n\n"
+    "Siemens B-ORG\nin O\nHamburg B-LOC\n",
+    # de: FACILITY right, LOC right
+    "de": "Die O\nElbphilharmonie B-FACILITY\nliegt O\nin O\nHamburg B-LOC\n",
+    # zh: gold LOC, the student says FACILITY (wrong), the teacher LOC (right)
+    "zh": "上 B-LOC\n海 I-LOC\n很 O\n大 O\n",
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lexicon")
+    tokenizer = build_lexicon_tokenizer(root / "tokenizer", sorted({*STUDENT, *TEACHER}))
+    first = {w: tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in {*STUDENT, *TEACHER, "visited"}}
+    assert len(set(first.values())) == len(first)  # every word owns its first sub-word
+    build_lexicon_model(root / "student", tokenizer, STUDENT, NEW_LABELS)
+    build_lexicon_model(root / "teacher", tokenizer, TEACHER, OLD_LABELS)
+    (root / "student" / "labelgrow.json").write_text(json.dumps({"new_types": ["FACILITY"]}))
+    return root
+
+
+@pytest.fixture
+def gold_dir(tmp_path):
+    for lang, text in GOLD.items():
+        (tmp_path / "gold" / lang).mkdir(parents=True)
+        (tmp_path / "gold" / lang / "test.txt").write_text(text, encoding="utf-8")
+    return tmp_path / "gold"
+
+
+def test_scores_per_language_old_new_and_forgetting_are_exact(models, gold_dir, tmp_path):
+    report = run_eval(
+        EvalArguments(
+            model=str(models / "student"),
+            data=[str(gold_dir)],
+            teacher=str(models / "teacher"),
+            report=str(tmp_path / "report"),
+        )
+    )
+    langs = report["scores"]["languages"]
+    assert report["old_types"] == ["PER", "ORG", "LOC"] and report["new_types"] == ["FACILITY"]
+    # en: old = PER (tp) + ORG (fn) + LOC (tp) -> P 100, R 66.7; new = FACILITY tp
+    assert langs["en"]["old"]["precision"] == 100.0 and langs["en"]["old"]["recall"] == pytest.approx(200 / 3)
+    assert langs["en"]["new"]["f1"] == 100.0
+    assert langs["de"]["old"]["f1"] == 100.0 and langs["de"]["new"]["f1"] == 100.0
+    # zh: the student predicts FACILITY where the gold says LOC: old recall 0, new precision 0
+    assert langs["zh"]["old"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert langs["zh"]["new"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    teacher = report["teacher_scores"]["languages"]
+    assert teacher["en"]["labels"]["ORG"]["f1"] == 100.0 and teacher["zh"]["old"]["f1"] == 100.0
+    # the teacher predicts LOC on Heathrow: gold FACILITY is O for the teacher, so that LOC is a false positive
+    assert teacher["en"]["labels"]["LOC"]["precision"] == 50.0
+    forgetting = report["forgetting"]
+    assert forgetting["zh"]["labels"] == {"LOC": 100.0}
+    assert forgetting["en"]["labels"]["ORG"] == 100.0 and forgetting["en"]["labels"]["PER"] == 0.0
+    assert forgetting["en"]["labels"]["LOC"] == pytest.approx(200 / 3 - 100.0)  # teacher 66.7, student 100
+    written = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert written["scores"] == report["scores"]
+    assert (tmp_path / "report" / "report.png").stat().st_size > 5000
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "| zh | 1 | 0.0 | - | 0.0 | 100.0 | 100.0 |" in md
+
+
+def test_unknown_gold_tags_are_an_error_unless_mapped_or_scored_as_o(models, tmp_path):
+    path = tmp_path / "en" / "test.txt"
+    path.parent.mkdir()
+    path.write_text("Siemens B-COMPANY\nin O\nHamburg B-LOC\n")
+    with pytest.raises(LabelgrowError, match=r"B-COMPANY \(1x in .*--unknown-as-o"):
+        run_eval(EvalArguments(model=str(models / "student"), data=[str(path)]))
+    report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)], unknown_as_o=True))
+    assert report["data"]["unknown_tags_scored_as_o"] == 1
+    mapping = tmp_path / "map.tsv"
+    mapping.write_text("COMPANY\tORG\n")
+    report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)], label_map=str(mapping)))
+    assert report["data"]["label_map_changes"] == 1 and report["scores"]["overall"]["labels"]["ORG"]["support"] == 1
+
+
+def test_an_entity_at_word_600_is_found_in_a_long_sentence(models, tmp_path):
+    words = ["visited"] * 700
+    tags = ["O"] * 700
+    words[600], tags[600] = "Hamburg", "B-LOC"
+    path = tmp_path / "en.txt"
+    path.write_text("".join(f"{w} {t}\n" for w, t in zip(words, tags, strict=True)))
+    report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)]))
+    assert report["scores"]["overall"]["labels"]["LOC"] == {
+        "precision": 100.0,
+        "recall": 100.0,
+        "f1": 100.0,
+        "support": 1,
+    }
+
+
+def test_predict_raw_text_gives_character_offsets_in_spaced_and_unspaced_languages(models):
+    rows = run_predict(str(models / "student"), ["Angela Merkel visited Heathrow Airport.", "我们到了上海。"])
+    assert rows[0]["entities"] == [
+        {
+            "type": "PER",
+            "score": pytest.approx(rows[0]["entities"][0]["score"]),
+            "text": "Angela Merkel",
+            "start": 0,
+            "end": 13,
+        },
+        {
+            "type": "FACILITY",
+            "score": pytest.approx(rows[0]["entities"][1]["score"]),
+            "text": "Heathrow Airport",
+            "start": 22,
+            "end": 38,
+        },
+    ]
+    assert [(e["type"], e["text"], e["start"], e["end"]) for e in rows[1]["entities"]] == [("FACILITY", "上海", 4, 6)]
+    assert all(0 < e["score"] <= 1 for row in rows for e in row["entities"])
+
+
+def test_predict_conll_input_returns_bio_tags(models, tmp_path):
+    path = tmp_path / "in.conll"
+    path.write_text("Angela\nMerkel\nvisited\nHamburg\n\n上\n海\n")
+    rows = run_predict(str(models / "student"), input_path=str(path), input_format="conll")
+    assert rows[0]["tags"] == ["B-PER", "I-PER", "O", "B-LOC"]
+    assert rows[1]["tags"] == ["B-FACILITY", "I-FACILITY"]
+    assert rows[1]["entities"][0] == {
+        "type": "FACILITY",
+        "score": pytest.approx(rows[1]["entities"][0]["score"]),
+        "text": "上 海",
+        "start_word": 0,
+        "end_word": 2,
+    }
+
+
+def test_two_processes_give_the_same_totals_as_one(models, gold_dir, tmp_path):
+    """`labelgrow eval` under torchrun (2 gloo ranks): each scores a shard, the totals equal one process."""
+    single = run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], cpu=True))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "labelgrow.cli",
+        "-q",
+        "eval",
+        "--model",
+        str(models / "student"),
+        "--data",
+        str(gold_dir),
+        "--report",
+        str(tmp_path / "ddp"),
+        "--cpu",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    multi = json.loads((tmp_path / "ddp" / "report.json").read_text())
+    assert multi["speed"]["processes"] == 2
+    assert multi["scores"] == single["scores"]
