@@ -144,6 +144,7 @@ def sentencepiece_model(image: dict) -> bytes:
         model_type="unigram",
         normalization_rule_name="nmt_nfkc",
         hard_vocab_limit=False,
+        minloglevel=2,
     )
     throwaway = pb.ModelProto()
     throwaway.ParseFromString(buf.getvalue())
