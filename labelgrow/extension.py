@@ -17,13 +17,6 @@ from labelgrow.labels import LabelSet, check_known_tags, entity_types
 
 logger = logging.getLogger(__name__)
 
-LOSS_DESCRIPTIONS = {
-    "o-aware": "full CE on gold non-O words; on gold-O words an unbiased CE (-log P(O or any old label)) plus KD "
-    "from the teacher on the old-label slice (background-shift aware)",
-    "seed": "CE on all words plus KD from the teacher on the old-label slice of every word",
-    "none": "CE on all words, no teacher (naive fine-tuning)",
-}
-
 
 @dataclass
 class ExtendResult:
@@ -164,7 +157,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     from transformers.trainer_utils import get_last_checkpoint
 
     from labelgrow.features import as_features, collate, encode, max_input_length
-    from labelgrow.losses import LossConfig
+    from labelgrow.losses import LossConfig, describe_loss
     from labelgrow.modeling import build_student, freeze
     from labelgrow.trainer import LabelgrowTrainer
 
@@ -181,7 +174,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     loss_config = LossConfig(
         mode, args.kd_alpha, args.kd_temperature, args.pseudo_label_threshold, labels.num_old, labels.outside_id
     )
-    logger.info("loss: --kd %s: %s", mode, LOSS_DESCRIPTIONS[mode])
+    logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     trainer = LabelgrowTrainer(
         model=student,
         args=_training_arguments(args, output, validation is not None),
@@ -230,7 +223,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
                 "alpha": args.kd_alpha,
                 "temperature": args.kd_temperature,
                 "pseudo_label_threshold": args.pseudo_label_threshold,
-                "description": LOSS_DESCRIPTIONS[mode],
+                "description": describe_loss(loss_config),
             },
             "settings": args.to_dict(),
             "parameters": {"trainable": frozen.trainable, "total": frozen.total, "summary": str(frozen)},

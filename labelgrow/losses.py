@@ -49,6 +49,25 @@ class LossConfig:
         return self.mode != "none"
 
 
+def describe_loss(config: LossConfig) -> str:
+    """One sentence for logs, labelgrow.json and the model card: which loss, with which settings."""
+    kd = f"KD (T={config.temperature}, alpha={config.alpha}) from the teacher on the old-label slice"
+    if config.mode == "none":
+        return "CE on all words, no teacher (naive fine-tuning)"
+    if config.mode == "seed":
+        return f"CE on all words plus {kd} of every word"
+    pseudo = (
+        f"CE towards the teacher's old label where its probability is >= {config.pseudo_label_threshold} "
+        "(pseudo-labels), else "
+        if config.pseudo_label_threshold > 0
+        else ""
+    )
+    return (
+        f"full CE on gold non-O words; on gold-O words {pseudo}an unbiased CE (-log P(O or any old label)), "
+        f"plus {kd} (background-shift aware)"
+    )
+
+
 @dataclass
 class LossOutput:
     loss: torch.Tensor

@@ -154,7 +154,7 @@ def plot(report: dict, path: Path) -> None:
     ax.set_ylim(0, 105)
     ax.set_ylabel("entity F1 (points)")
     ax.set_title(f"{Path(report['model']).name}: per-language F1", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(series), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -40,13 +40,13 @@ def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-def extend_args(base, data_dir, output, *extra) -> list[str]:
+def extend_args(base, data_dir, output, *extra, new_labels="FACILITY") -> list[str]:
     return [
         "extend",
         "--base",
         str(base),
         "--new-labels",
-        "FACILITY",
+        new_labels,
         "--train",
         str(data_dir),
         "--output",
@@ -178,21 +178,7 @@ def test_errors_are_one_line_and_write_nothing(teacher_dir, data_dir, tmp_path, 
 
 def test_a_plain_encoder_bootstraps_a_teacher(encoder_dir, data_dir, tmp_path, monkeypatch, capsys, caplog):
     output = tmp_path / "teacher"
-    args = [
-        "extend",
-        "--base",
-        str(encoder_dir),
-        "--new-labels",
-        "PER,LOC,FACILITY",
-        "--train",
-        str(data_dir),
-        "--output",
-        str(output),
-        "--epochs",
-        "1",
-        "--freeze-layers",
-        "0",
-    ]
+    args = extend_args(encoder_dir, data_dir, output, "--freeze-layers", "0", new_labels="PER,LOC,FACILITY")
     code, _, err = run_cli(args, monkeypatch, capsys)
     assert code == 0, err
     assert "training uses --kd none" in caplog.text

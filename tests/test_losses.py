@@ -121,3 +121,13 @@ def test_distillation_matches_torch_kl_div():
 def test_config_validation(kw, message):
     with pytest.raises(ValueError, match=message):
         LossConfig(**kw)
+
+
+def test_the_loss_description_says_what_is_used():
+    from labelgrow.losses import describe_loss
+
+    assert "pseudo-labels" in describe_loss(config("o-aware", pseudo_label_threshold=0.5))
+    assert ">= 0.5" in describe_loss(config("o-aware", pseudo_label_threshold=0.5))
+    assert "pseudo" not in describe_loss(config("o-aware"))
+    assert "T=2.0, alpha=0.5" in describe_loss(config("seed"))
+    assert describe_loss(config("none")).startswith("CE on all words, no teacher")
