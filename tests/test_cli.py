@@ -232,3 +232,48 @@ def test_cli_defaults_are_the_library_defaults(command):
             continue
         assert field.name in defaults, f"--{field.name.replace('_', '-')} is missing from the CLI"
         assert defaults[field.name] == field.default, field.name
+
+
+def test_python_api_and_bf16(teacher_dir, data_dir, tmp_path):
+    import labelgrow
+
+    result = labelgrow.extend(
+        base=str(teacher_dir),
+        new_labels="FACILITY",
+        train=[str(data_dir)],
+        output=str(tmp_path / "out"),
+        epochs=1,
+        batch_size=4,
+        bf16=True,
+        cpu=True,
+    )
+    assert result.labels[-2:] == ["B-FACILITY", "I-FACILITY"]
+    assert json.loads((tmp_path / "out" / "labelgrow.json").read_text())["settings"]["bf16"] is True
+
+
+def test_extend_under_two_processes_writes_once(teacher_dir, data_dir, tmp_path):
+    """`torchrun --nproc_per_node 2` (two gloo ranks, MULTI_CPU): the run trains, validates on both shards and
+    only the main process writes the checkpoint."""
+    import os
+
+    output = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29519",
+        "-m",
+        "labelgrow.cli",
+        *extend_args(teacher_dir, data_dir, output, "--validation", str(data_dir), "--cpu", "--batch-size", "2"),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads((output / "labelgrow.json").read_text())
+    assert run["training"]["processes"] == 2
+    assert run["validation_report"]["overall"]["sentences"] == 6  # every validation sentence, scored once
+    assert done.stderr.count("labelgrow: wrote") == 1
+    assert not (output / "checkpoints").exists() and not (output / ".staging").exists()
