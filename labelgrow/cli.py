@@ -6,6 +6,7 @@ Heavy libraries (torch, transformers) are imported inside the commands so that `
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +60,7 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
 ) -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # labelgrow sends nothing anywhere
     logging.basicConfig(
         format="labelgrow: %(message)s", level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr
     )

@@ -243,6 +243,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
                 "train_loss": train_output.training_loss,
                 "best_checkpoint": trainer.state.best_model_checkpoint,
                 "wall_seconds": round(time.time() - started, 1),
+                "loss_curve": [[e["step"], e["loss"]] for e in trainer.state.log_history if "loss" in e],
                 "processes": state.num_processes,
                 "device": str(trainer.args.device),
             },

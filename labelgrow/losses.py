@@ -9,8 +9,9 @@ student that a person is ``O``. The modes (formulas and reasons in docs/method.m
 - ``seed``: the practitioner's original recipe: CE on every word plus KD on the old slice everywhere.
 - ``none``: CE only (naive fine-tuning; it forgets).
 
-Every term is a mean over scored words (label != -100): padding, special tokens and continuation sub-words never
-enter a loss, and the KD term is not divided by the batch size as ``batchmean`` on a 3-D tensor would be.
+Every term is summed per scored word (label != -100) and divided by the number of scored words: padding, special
+tokens and continuation sub-words never enter a loss, and the KD term is not divided by the batch size as
+``batchmean`` on a 3-D tensor would be.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ def describe_loss(config: LossConfig) -> str:
 
 @dataclass
 class LossOutput:
-    loss: torch.Tensor
-    ce: torch.Tensor
-    kd: torch.Tensor
+    loss: torch.Tensor  # total / words: the mean over this batch's scored words
+    total: torch.Tensor  # the sum over scored words (for normalising by a global word count)
+    words: int  # scored words in this batch
+    ce: torch.Tensor  # mean CE term per scored word (detached, for logs)
+    kd: torch.Tensor  # mean KD term per scored word (0 on words without KD)
     pseudo_labels: int  # gold-O words relabelled from the teacher in this batch
 
 
@@ -88,44 +91,48 @@ def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
     return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
 
 
-def _mean(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return values.mean() if values.numel() else like.sum() * 0.0  # keeps the graph when a batch has no such words
-
-
 def compute_loss(
     logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None, config: LossConfig
 ) -> LossOutput:
     """The training loss for student ``logits`` [B, L, C], ``labels`` [B, L] (-100 = not scored) and the teacher's
-    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``)."""
+    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``).
+
+    Every term is a per-word quantity; the loss is their sum divided by the number of scored words, so a batch
+    split over processes or accumulation steps can be normalised by the global word count (``LossOutput.total``).
+    """
     scored = labels != IGNORE_INDEX
     student = logits[scored].float()
     gold = labels[scored]
-    zero = student.sum() * 0.0
+    kd_per_word = torch.zeros_like(gold, dtype=student.dtype)
+    pseudo = torch.zeros_like(gold, dtype=torch.bool)
     if config.mode == "none" or teacher_logits is None:
-        ce = _mean(F.cross_entropy(student, gold, reduction="none"), student)
-        return LossOutput(ce, ce.detach(), zero.detach(), 0)
-
-    teacher = teacher_logits[scored].float()
-    kd_per_word = distillation(student[:, : config.num_old], teacher, config.temperature)
-    t2 = config.temperature**2
-    if config.mode == "seed":
-        ce = _mean(F.cross_entropy(student, gold, reduction="none"), student)
-        kd = _mean(kd_per_word, student)
-        loss = (1 - config.alpha) * ce + config.alpha * t2 * kd
-        return LossOutput(loss, ce.detach(), kd.detach(), 0)
-
-    # o-aware
-    outside = gold == config.outside_id
-    target = gold.clone()
-    pseudo = torch.zeros_like(outside)
-    if config.pseudo_label_threshold > 0:
-        probs = teacher.softmax(-1)
-        confidence, teacher_label = probs.max(-1)
-        pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
-        target[pseudo] = teacher_label[pseudo]
-    full_ce = F.cross_entropy(student, target, reduction="none")
-    per_word_ce = torch.where(outside & ~pseudo, unbiased_outside_ce(student, config.num_old), full_ce)
-    ce = _mean(per_word_ce, student)
-    kd = _mean(kd_per_word[outside], student)
-    loss = (1 - config.alpha) * ce + config.alpha * t2 * kd
-    return LossOutput(loss, ce.detach(), kd.detach(), int(pseudo.sum()))
+        ce_per_word = F.cross_entropy(student, gold, reduction="none")
+        alpha = 0.0
+    else:
+        teacher = teacher_logits[scored].float()
+        kd_all = distillation(student[:, : config.num_old], teacher, config.temperature)
+        alpha = config.alpha
+        if config.mode == "seed":
+            ce_per_word = F.cross_entropy(student, gold, reduction="none")
+            kd_per_word = kd_all
+        else:  # o-aware
+            outside = gold == config.outside_id
+            target = gold.clone()
+            if config.pseudo_label_threshold > 0:
+                confidence, teacher_label = teacher.softmax(-1).max(-1)
+                pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
+                target[pseudo] = teacher_label[pseudo]
+            full_ce = F.cross_entropy(student, target, reduction="none")
+            ce_per_word = torch.where(outside & ~pseudo, unbiased_outside_ce(student, config.num_old), full_ce)
+            kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
+    per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
+    words = max(int(scored.sum()), 1)
+    total = per_word.sum() if per_word.numel() else logits.sum() * 0.0  # keeps the graph on an empty batch
+    return LossOutput(
+        loss=total / words,
+        total=total,
+        words=int(scored.sum()),
+        ce=ce_per_word.detach().sum() / words,
+        kd=kd_per_word.detach().sum() / words,
+        pseudo_labels=int(pseudo.sum()),
+    )

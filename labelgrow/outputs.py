@@ -151,8 +151,11 @@ def write_run_files(directory: Path, run: dict[str, Any]) -> None:
 
 
 def publish(staging: Path, output: Path) -> None:
-    """Move the finished model's files from ``staging`` into ``output``, each with an atomic rename."""
-    for item in staging.iterdir():
+    """Move the finished model's files from ``staging`` into ``output``, each with an atomic rename, and
+    labelgrow.json last: a directory without labelgrow.json is never a finished model, and no file in ``output``
+    is ever half-written (each is complete in ``staging`` before it is renamed)."""
+    items = sorted(staging.iterdir(), key=lambda p: p.name == RUN_FILE)
+    for item in items:
         target = output / item.name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)

@@ -47,7 +47,10 @@ class LabelgrowTrainer(Trainer):
         self.eval_sentences = list(eval_sentences)
         self.old_types, self.new_types = list(old_types), list(new_types)
         self.max_length = max_length
-        self.loss_is_scaled_for_ga = False  # our loss is a per-batch mean: let Trainer divide by the GA steps
+        # Normalise by the number of scored words in the whole optimizer step (all accumulation steps, all
+        # processes): Trainer counts them when the model "accepts loss kwargs", and we scale the loss ourselves.
+        self.model_accepts_loss_kwargs = True
+        self.loss_is_scaled_for_ga = True
         self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
         self.teacher = None
         if teacher is not None and loss_config.uses_teacher:
@@ -84,6 +87,11 @@ class LabelgrowTrainer(Trainer):
             with torch.no_grad():
                 teacher_logits = self.teacher(**model_inputs).logits
         result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config)
+        if num_items_in_batch is not None and model.training:
+            # DDP averages gradients over processes: multiply back so the step's gradient is sum / global words
+            loss = result.total / num_items_in_batch.to(result.total.device) * self.accelerator.num_processes
+        else:
+            loss = result.loss / (self.current_gradient_accumulation_steps if model.training else 1)
         if not torch.isfinite(result.loss):
             raise LabelgrowError(
                 f"the loss is {result.loss.item()} at step {self.state.global_step + 1} (CE {result.ce.item():.4g}, "
@@ -94,7 +102,7 @@ class LabelgrowTrainer(Trainer):
         self._parts["kd"] += result.kd.item()
         self._parts["pseudo_labels"] += result.pseudo_labels
         self._parts["n"] += 1
-        return (result.loss, outputs) if return_outputs else result.loss
+        return (loss, outputs) if return_outputs else loss
 
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
         if "loss" in logs and self._parts["n"]:

@@ -61,10 +61,11 @@ def test_o_aware_unbiased_ce_on_gold_o_and_kd_only_there():
     p0 = softmax(ROWS[0])
     unbiased = -math.log(p0[0] + p0[1])  # gold O: "O or any old label"
     ce_mean = (unbiased + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
-    kd_mean = kl(TROWS[0], ROWS[0][:2], 2.0)  # only the gold-O word is distilled
+    kd_mean = kl(TROWS[0], ROWS[0][:2], 2.0) / 3  # only the gold-O word is distilled; per scored word
     assert out.ce.item() == pytest.approx(ce_mean, rel=1e-6)
     assert out.kd.item() == pytest.approx(kd_mean, rel=1e-6)
     assert out.loss.item() == pytest.approx(0.5 * ce_mean + 2.0 * kd_mean, rel=1e-6)
+    assert out.total.item() == pytest.approx(3 * out.loss.item(), rel=1e-6) and out.words == 3
     assert out.pseudo_labels == 0
 
 
