@@ -122,6 +122,13 @@ def extend_command(
         ),
     ] = None,
     label_all_subwords: Annotated[bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).")] = False,
+    teacher_cache: Annotated[
+        bool,
+        typer.Option(
+            help="Compute the teacher's logits once (stored float16 in OUTPUT/teacher-cache) and train "
+            "without the teacher in memory."
+        ),
+    ] = False,
     eval_steps: Annotated[int | None, typer.Option(help="Evaluate every N steps instead of every epoch.")] = None,
     save_steps: Annotated[int | None, typer.Option(help="Save a resumable checkpoint every N steps.")] = None,
     logging_steps: Annotated[int, typer.Option(help="Log the loss every N steps.")] = 10,

@@ -39,6 +39,7 @@ class ExtendArguments:
     pseudo_label_threshold: float = 0.5
     max_length: int | None = None
     label_all_subwords: bool = False
+    teacher_cache: bool = False
     eval_steps: int | None = None
     save_steps: int | None = None
     logging_steps: int = 10

@@ -154,6 +154,7 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
 
 
 def _train_and_write(args, state, base, labels, train, validation, output, started) -> ExtendResult:
+    import torch
     from transformers.trainer_utils import get_last_checkpoint
 
     from labelgrow.features import as_features, collate, encode, max_input_length
@@ -175,13 +176,28 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         mode, args.kd_alpha, args.kd_temperature, args.pseudo_label_threshold, labels.num_old, labels.outside_id
     )
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
+    features = as_features(windows)
+    teacher = base.teacher if loss_config.uses_teacher else None
+    if teacher is not None and args.teacher_cache:
+        import gc
+
+        from labelgrow.teacher_cache import CACHE_DIR, load_or_compute
+
+        dtype = torch.bfloat16 if args.bf16 else torch.float16 if args.fp16 else None
+        cached = load_or_compute(
+            output / CACHE_DIR, teacher, windows, tokenizer.pad_token_id, args.eval_batch_size, state, dtype
+        )
+        for feature, logits in zip(features, cached, strict=True):
+            feature["teacher_logits"] = logits
+        teacher = base.teacher = None  # train without the teacher in memory
+        gc.collect()
     trainer = LabelgrowTrainer(
         model=student,
         args=_training_arguments(args, output, validation is not None),
-        train_dataset=as_features(windows),
+        train_dataset=features,
         data_collator=partial(collate, pad_id=tokenizer.pad_token_id),
         processing_class=tokenizer,
-        teacher=base.teacher,
+        teacher=teacher,
         loss_config=loss_config,
         eval_dataset=validation.sentences if validation else None,  # Trainer checks it exists; evaluate() scores
         eval_sentences=validation.sentences if validation else (),
@@ -255,6 +271,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         publish(staging, output)
         if not args.keep_checkpoints:
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
+            shutil.rmtree(output / "teacher-cache", ignore_errors=True)
         logger.info("wrote %s", output)
     state.wait_for_everyone()
     return ExtendResult(output, list(labels.labels), metrics, report)

@@ -208,4 +208,9 @@ def collate(features: Sequence[Mapping], pad_id: int) -> dict:
     batch = {"input_ids": ids, "attention_mask": mask}
     if any(f.get("labels") for f in features):
         batch["labels"] = labels
+    if any("teacher_logits" in f for f in features):  # --teacher-cache: logits at the scored positions only
+        k = next(f["teacher_logits"].shape[-1] for f in features if "teacher_logits" in f)
+        teacher = torch.zeros((len(features), longest, k), dtype=torch.float16)
+        teacher[labels != IGNORE_INDEX] = torch.cat([f["teacher_logits"] for f in features]).to(torch.float16)
+        batch["teacher_logits"] = teacher
     return batch

@@ -82,8 +82,8 @@ class LabelgrowTrainer(Trainer):
         labels = inputs["labels"]
         model_inputs = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
         outputs = model(**model_inputs)
-        teacher_logits = None
-        if self.teacher is not None:
+        teacher_logits = inputs.get("teacher_logits")  # from --teacher-cache
+        if teacher_logits is None and self.teacher is not None:
             with torch.no_grad():
                 teacher_logits = self.teacher(**model_inputs).logits
         result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config)

@@ -145,3 +145,36 @@ def test_two_processes_follow_the_single_process_loss_curve(teacher_dir, data_di
         mean_one = sum(loss for _, loss in one[3 * epoch : 3 * epoch + 3]) / 3
         mean_two = sum(loss for _, loss in two[3 * epoch : 3 * epoch + 3]) / 3
         assert mean_two == pytest.approx(mean_one, rel=0.05), epoch
+
+
+def test_teacher_cache_trains_like_the_live_teacher_and_is_reused(teacher_dir, data_dir, tmp_path, caplog):
+    """The cache holds the teacher's logits in float16: the result matches the live teacher closely (not bit for
+    bit), and --resume reuses the cache instead of recomputing it."""
+    import logging
+
+    import labelgrow
+
+    caplog.set_level(logging.INFO)
+    common = dict(
+        base=str(teacher_dir),
+        new_labels="FACILITY",
+        train=[str(data_dir)],
+        max_steps=6,
+        batch_size=2,
+        cpu=True,
+        validation=[str(data_dir)],
+    )
+    live = labelgrow.extend(output=str(tmp_path / "live"), **common)
+    cached = labelgrow.extend(
+        output=str(tmp_path / "cached"), teacher_cache=True, save_steps=3, keep_checkpoints=True, **common
+    )
+    assert "teacher cache: 6 windows" in caplog.text
+    assert cached.metrics["eval_f1"] == pytest.approx(live.metrics["eval_f1"], abs=1e-6)
+    wa = load_file(tmp_path / "live" / "model.safetensors")
+    wb = load_file(tmp_path / "cached" / "model.safetensors")
+    assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3
+    caplog.clear()
+    labelgrow.extend(
+        output=str(tmp_path / "cached"), teacher_cache=True, save_steps=3, resume=True, **{**common, "max_steps": 8}
+    )
+    assert "teacher cache: reusing" in caplog.text

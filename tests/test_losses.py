@@ -132,3 +132,16 @@ def test_the_loss_description_says_what_is_used():
     assert "pseudo" not in describe_loss(config("o-aware"))
     assert "T=2.0, alpha=0.5" in describe_loss(config("seed"))
     assert describe_loss(config("none")).startswith("CE on all words, no teacher")
+
+
+def test_collated_cached_teacher_logits_land_on_the_scored_positions():
+    from labelgrow.features import collate
+
+    features = [
+        {"input_ids": [0, 5, 6, 2], "labels": [-100, 1, -100, -100], "teacher_logits": torch.tensor([[1.0, 2.0]])},
+        {"input_ids": [0, 7, 2], "labels": [-100, 0, -100], "teacher_logits": torch.tensor([[3.0, 4.0]])},
+    ]
+    batch = collate(features, pad_id=1)
+    assert batch["teacher_logits"].dtype == torch.float16 and batch["teacher_logits"].shape == (2, 4, 2)
+    assert batch["teacher_logits"][0, 1].tolist() == [1.0, 2.0] and batch["teacher_logits"][1, 1].tolist() == [3, 4]
+    assert batch["teacher_logits"][0, 2].abs().sum() == 0
