@@ -40,7 +40,8 @@ VARIANTS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="runs/demo/teacher")
-    parser.add_argument("--train", nargs="+", default=[f"data/facility/{lang}/train.txt" for lang in ("en", "de", "zh")])
+    default_train = [f"data/facility/{lang}/train.txt" for lang in ("en", "de", "zh")]
+    parser.add_argument("--train", nargs="+", default=default_train)
     parser.add_argument("--new-labels", default="FACILITY")
     parser.add_argument("--epochs", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
@@ -50,28 +51,40 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
             for name, options in VARIANTS.items():
-                config = {"base": args.base, "new_labels": args.new_labels, "train": args.train,
-                          "output": f"{tmp}/{round_}-{len(results[name])}-{options.get('kd', 'x')}",
-                          "epochs": args.epochs, "learning_rate": 1e-4, "cpu": True, "seed": 42, **options}
-                done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(config)], capture_output=True,
-                                      text=True)
+                config = {
+                    "base": args.base,
+                    "new_labels": args.new_labels,
+                    "train": args.train,
+                    "output": f"{tmp}/{round_}-{len(results[name])}-{options.get('kd', 'x')}",
+                    "epochs": args.epochs,
+                    "learning_rate": 1e-4,
+                    "cpu": True,
+                    "seed": 42,
+                    **options,
+                }
+                done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(config)], capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
                 line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-                results[name].append(json.loads(line[len("RESULT "):]))
+                results[name].append(json.loads(line[len("RESULT ") :]))
                 print(f"round {round_ + 1}: {name}: {results[name][-1]}", file=sys.stderr)
     base = "--kd none (no teacher)"
-    median = {n: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "peak_rss_mb", "train_s")}
-              for n, rs in results.items()}
+    median = {
+        n: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "peak_rss_mb", "train_s")}
+        for n, rs in results.items()
+    }
     print("| run | wall time (s, median) | vs --kd none | peak RSS (MB, median) | vs --kd none |")
     print("|---|---|---|---|---|")
     for name, m in median.items():
-        print(f"| {name} | {m['wall_s']:.1f} | {m['wall_s'] / median[base]['wall_s']:.2f}x | "
-              f"{m['peak_rss_mb']:.0f} | {m['peak_rss_mb'] / median[base]['peak_rss_mb']:.2f}x |")
+        print(
+            f"| {name} | {m['wall_s']:.1f} | {m['wall_s'] / median[base]['wall_s']:.2f}x | "
+            f"{m['peak_rss_mb']:.0f} | {m['peak_rss_mb'] / median[base]['peak_rss_mb']:.2f}x |"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"runs": results, "median": median, "settings": vars(args)}, indent=2,
-                                        default=str))
+        args.json.write_text(
+            json.dumps({"runs": results, "median": median, "settings": vars(args)}, indent=2, default=str)
+        )
 
 
 if __name__ == "__main__":
