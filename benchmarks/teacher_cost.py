@@ -50,12 +50,12 @@ def main() -> None:
     results: dict[str, list[dict]] = {name: [] for name in VARIANTS}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
-            for name, options in VARIANTS.items():
+            for index, (name, options) in enumerate(VARIANTS.items()):
                 config = {
                     "base": args.base,
                     "new_labels": args.new_labels,
                     "train": args.train,
-                    "output": f"{tmp}/{round_}-{len(results[name])}-{options.get('kd', 'x')}",
+                    "output": f"{tmp}/round{round_}-variant{index}",
                     "epochs": args.epochs,
                     "learning_rate": 1e-4,
                     "cpu": True,

@@ -119,15 +119,20 @@ class LabelgrowTrainer(Trainer):
         """Score the validation sentences (all processes share the work; every process gets the totals)."""
         if not self.eval_sentences:
             return {}
-        model = self.accelerator.unwrap_model(self.model)
         dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+        if self.is_fsdp_enabled or self.is_deepspeed_enabled:
+            # Sharded parameters: forward through the wrapped model, every process over every sentence, so that
+            # all processes run the same number of (collective) forward passes.
+            model, accelerator = self.model_wrapped, None
+        else:
+            model, accelerator = self.accelerator.unwrap_model(self.model), self.accelerator
         predictions = predict_words(
             model,
             self.processing_class,
             self.eval_sentences,
             batch_size=self.args.per_device_eval_batch_size,
             max_length=self.max_length,
-            accelerator=self.accelerator,
+            accelerator=accelerator,
             dtype=dtype,
             progress=True,
             desc="validation",
