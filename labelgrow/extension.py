@@ -154,6 +154,8 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
 
 
 def _train_and_write(args, state, base, labels, train, validation, output, started) -> ExtendResult:
+    import gc
+
     import torch
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -178,9 +180,9 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     features = as_features(windows)
     teacher = base.teacher if loss_config.uses_teacher else None
-    if teacher is not None and args.teacher_cache:
-        import gc
-
+    if teacher is None:
+        base.teacher = None  # --kd none: the teacher was only the student's starting point
+    elif args.teacher_cache:
         from labelgrow.teacher_cache import CACHE_DIR, load_or_compute
 
         dtype = torch.bfloat16 if args.bf16 else torch.float16 if args.fp16 else None
@@ -190,7 +192,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         for feature, logits in zip(features, cached, strict=True):
             feature["teacher_logits"] = logits
         teacher = base.teacher = None  # train without the teacher in memory
-        gc.collect()
+    gc.collect()
     trainer = LabelgrowTrainer(
         model=student,
         args=_training_arguments(args, output, validation is not None),
