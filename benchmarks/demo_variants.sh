@@ -13,5 +13,7 @@ for v in "o-aware+pseudo-labels (default):" "o-aware without pseudo-labels:--pse
   # shellcheck disable=SC2086
   labelgrow -q extend --config recipes/demo-facility.yaml --output "$out" --overwrite $opts > /dev/null 2>&1
   echo "== $name"
-  labelgrow -q eval --model "$out" --teacher runs/demo/teacher --data data/test 2> /dev/null | head -6
+  labelgrow -q eval --model "$out" --teacher runs/demo/teacher --data data/test --report "$out/report" \
+      > "$out/eval.txt" 2> /dev/null
+  head -6 "$out/eval.txt"
 done
