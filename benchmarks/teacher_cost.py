@@ -13,21 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-CHILD = """
-import json, resource, sys, time
-import labelgrow
-start = time.perf_counter()
-result = labelgrow.extend(**json.loads(sys.argv[1]))
-wall = time.perf_counter() - start
-run = json.loads((result.output / "labelgrow.json").read_text())
-print("RESULT " + json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                              "train_s": run["training"]["wall_seconds"], "steps": run["training"]["global_steps"]}))
-"""
+from measure import extend_measured  # benchmarks/measure.py, beside this file
 
 VARIANTS = {
     "live teacher (default)": {},
@@ -61,11 +51,7 @@ def main() -> None:
                     "seed": 42,
                     **options,
                 }
-                done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(config)], capture_output=True, text=True)
-                if done.returncode != 0:
-                    sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
-                line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-                results[name].append(json.loads(line[len("RESULT ") :]))
+                results[name].append(extend_measured(config, name))
                 print(f"round {round_ + 1}: {name}: {results[name][-1]}", file=sys.stderr)
     base = "--kd none (no teacher)"
     median = {

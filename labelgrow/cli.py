@@ -129,6 +129,13 @@ def extend_command(
             "without the teacher in memory."
         ),
     ] = False,
+    reset_head: Annotated[
+        bool,
+        typer.Option(
+            help="Baseline only: start the classifier afresh for all labels (as ignore_mismatched_sizes "
+            "does) instead of keeping the old rows."
+        ),
+    ] = False,
     eval_steps: Annotated[int | None, typer.Option(help="Evaluate every N steps instead of every epoch.")] = None,
     save_steps: Annotated[int | None, typer.Option(help="Save a resumable checkpoint every N steps.")] = None,
     logging_steps: Annotated[int, typer.Option(help="Log the loss every N steps.")] = 10,

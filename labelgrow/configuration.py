@@ -40,6 +40,7 @@ class ExtendArguments:
     max_length: int | None = None
     label_all_subwords: bool = False
     teacher_cache: bool = False
+    reset_head: bool = False
     eval_steps: int | None = None
     save_steps: int | None = None
     logging_steps: int = 10

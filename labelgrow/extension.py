@@ -169,6 +169,11 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     windows, stats = encode(train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
     student = build_student(base, labels, args.trust_remote_code, args.allow_pickle)
+    if args.reset_head:
+        from labelgrow.modeling import reset_classifier
+
+        reset_classifier(student)
+        logger.warning("--reset-head: the classifier starts afresh; the old rows are not kept (a baseline)")
     frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
     logger.info("%s", frozen)
     mode = args.kd if base.teacher is not None else "none"

@@ -173,6 +173,15 @@ def build_student(
     ).train()
 
 
+@torch.no_grad()
+def reset_classifier(model: nn.Module) -> None:
+    """Re-initialise every row of the classifier (a baseline: what ``ignore_mismatched_sizes`` leaves you with)."""
+    head = find_classifier(model)
+    head.weight.normal_(0.0, getattr(model.config, "initializer_range", 0.02))
+    if head.bias is not None:
+        head.bias.zero_()
+
+
 def encoder_layers(model: nn.Module) -> nn.ModuleList:
     """The transformer blocks of BERT/RoBERTa/XLM-R/DeBERTa-v2/DistilBERT-like models, found through base_model."""
     base = model.base_model

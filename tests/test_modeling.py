@@ -121,3 +121,14 @@ def test_pickle_weights_need_allow_pickle(tmp_path, tokenizer):
     with pytest.raises(LabelgrowError, match="--allow-pickle"):
         load_base(str(tmp_path))
     assert load_base(str(tmp_path), allow_pickle=True).teacher is not None
+
+
+def test_reset_head_discards_every_row(tokenizer):
+    from labelgrow.modeling import reset_classifier
+
+    model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+    expand_classifier(model, LabelSet(tuple(SHUFFLED), ("FACILITY",)))
+    before = model.classifier.weight.clone()
+    reset_classifier(model)
+    assert not torch.equal(model.classifier.weight[:7], before[:7])
+    assert model.classifier.bias.abs().sum() == 0 and model.classifier.weight.std() < 0.05
