@@ -27,6 +27,22 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, enabled=False)
 
 
+TOKENS_PER_WINDOW = 64  # a batch holds at most batch_size windows and batch_size * 64 padded tokens
+
+
+def token_budget_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Consecutive batches over windows sorted by decreasing length, each of at most ``batch_size`` windows and
+    ``batch_size * TOKENS_PER_WINDOW`` padded tokens: one long window does not pad a whole batch of short ones."""
+    budget = batch_size * TOKENS_PER_WINDOW
+    batches: list[list[int]] = []
+    for i in range(len(lengths)):
+        if batches and len(batches[-1]) < batch_size and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= budget:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 @torch.no_grad()
 def predict_words(
     model: nn.Module,
@@ -54,7 +70,8 @@ def predict_words(
     found: dict[int, dict[int, tuple[str, float]]] = {}
     was_training = model.training
     model.eval()
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = token_budget_batches([len(windows[i].input_ids) for i in order], batch_size)
+    batches = [[order[i] for i in batch] for batch in batches]
     for batch_ids in tqdm(batches, desc=desc, disable=not progress or rank != 0, leave=False):
         batch = collate(as_features([windows[i] for i in batch_ids]), tokenizer.pad_token_id)
         with _autocast(device, dtype):

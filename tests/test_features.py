@@ -62,3 +62,12 @@ def test_special_tokens_and_collate(tokenizer):
     assert batch["input_ids"].tolist() == [[0, 5, 2], [0, 2, 1]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
     assert batch["labels"].tolist() == [[-100, 1, -100], [-100, -100, -100]]
+
+
+def test_token_budget_batches_keep_long_windows_apart():
+    from labelgrow.inference import token_budget_batches
+
+    lengths = [388, 108, 95, 20, 20, 20, 20, 20, 10]
+    batches = token_budget_batches(lengths, batch_size=4)  # at most 4 windows and 256 padded tokens
+    assert batches == [[0], [1, 2], [3, 4, 5, 6], [7, 8]]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
