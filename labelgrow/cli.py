@@ -114,7 +114,7 @@ def extend_command(
             help="o-aware: train gold-O words towards the teacher's old label where its probability is at least "
             "this (0: off)."
         ),
-    ] = 0.5,
+    ] = 0.0,
     max_length: Annotated[
         int | None,
         typer.Option(

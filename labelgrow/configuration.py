@@ -36,7 +36,7 @@ class ExtendArguments:
     kd: str = "o-aware"
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
-    pseudo_label_threshold: float = 0.5
+    pseudo_label_threshold: float = 0.0
     max_length: int | None = None
     label_all_subwords: bool = False
     teacher_cache: bool = False

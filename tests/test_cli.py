@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from labelgrow.cli import main
+from tests.processes import torchrun_labelgrow
 
 TRAIN = {
     "en": "Angela B-PER\nMerkel I-PER\nvisited O\nthe O\nElbphilharmonie B-FACILITY\nin O\nHamburg O\n. O\n\n"
@@ -254,23 +255,11 @@ def test_python_api_and_bf16(teacher_dir, data_dir, tmp_path):
 def test_extend_under_two_processes_writes_once(teacher_dir, data_dir, tmp_path):
     """`torchrun --nproc_per_node 2` (two gloo ranks, MULTI_CPU): the run trains, validates on both shards and
     only the main process writes the checkpoint."""
-    import os
-
     output = tmp_path / "ddp"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29519",
-        "-m",
-        "labelgrow.cli",
-        *extend_args(teacher_dir, data_dir, output, "--validation", str(data_dir), "--cpu", "--batch-size", "2"),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    done = torchrun_labelgrow(
+        extend_args(teacher_dir, data_dir, output, "--validation", str(data_dir), "--cpu", "--batch-size", "2"),
+        port=29519,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     run = json.loads((output / "labelgrow.json").read_text())
     assert run["training"]["processes"] == 2

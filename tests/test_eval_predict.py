@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +10,7 @@ from labelgrow.configuration import EvalArguments
 from labelgrow.errors import LabelgrowError
 from labelgrow.evaluation import run_eval
 from labelgrow.prediction import run_predict
+from tests.processes import torchrun_labelgrow
 from tests.tiny_models import OLD_LABELS, build_lexicon_model, build_lexicon_tokenizer
 
 NEW_LABELS = [*OLD_LABELS, "B-FACILITY", "I-FACILITY"]
@@ -171,17 +168,7 @@ def test_predict_conll_input_returns_bio_tags(models, tmp_path):
 def test_two_processes_give_the_same_totals_as_one(models, gold_dir, tmp_path):
     """`labelgrow eval` under torchrun (2 gloo ranks): each scores a shard, the totals equal one process."""
     single = run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], cpu=True))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29517",
-        "-m",
-        "labelgrow.cli",
+    args = [
         "-q",
         "eval",
         "--model",
@@ -192,7 +179,7 @@ def test_two_processes_give_the_same_totals_as_one(models, gold_dir, tmp_path):
         str(tmp_path / "ddp"),
         "--cpu",
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=300)
+    done = torchrun_labelgrow(args, port=29517)
     assert done.returncode == 0, done.stderr[-3000:]
     multi = json.loads((tmp_path / "ddp" / "report.json").read_text())
     assert multi["speed"]["processes"] == 2

@@ -14,6 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.processes import torchrun_labelgrow
 from tests.test_cli import TRAIN, extend_args
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,20 +121,8 @@ def test_two_processes_follow_the_single_process_loss_curve(teacher_dir, data_di
     common = ["--epochs", "4", "--logging-steps", "1", "--cpu"]
     single = run(extend_args(teacher_dir, data_dir, tmp_path / "one", *common, "--batch-size", "2"))
     assert single.returncode == 0, single.stderr[-2000:]
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29521",
-        "-m",
-        "labelgrow.cli",
-        *extend_args(teacher_dir, data_dir, tmp_path / "two", *common, "--batch-size", "1"),
-    ]
-    double = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    double = torchrun_labelgrow(
+        extend_args(teacher_dir, data_dir, tmp_path / "two", *common, "--batch-size", "1"), port=29521
     )
     assert double.returncode == 0, double.stderr[-2000:]
     one = json.loads((tmp_path / "one" / "labelgrow.json").read_text())["training"]["loss_curve"]
