@@ -250,6 +250,7 @@ def throughput(model_dir: str, files, batch_size: int) -> dict[str, float]:
     words = sum(len(s.tokens) for s in corpus.sentences)
     return {
         "sentences": len(texts),
+        "too_long_for_pipeline": fits.count(False),
         "labelgrow_s": ours,
         "pipeline_s": theirs,
         "speedup": theirs / ours,
