@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_cli import TRAIN
+from tests.tiny_models import TRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTICONER = (

@@ -12,23 +12,6 @@ import pytest
 from labelgrow.cli import main
 from tests.processes import torchrun_labelgrow
 
-TRAIN = {
-    "en": "Angela B-PER\nMerkel I-PER\nvisited O\nthe O\nElbphilharmonie B-FACILITY\nin O\nHamburg O\n. O\n\n"
-    "Barack O\nObama O\nflew O\nfrom O\nHeathrow B-FACILITY\nAirport I-FACILITY\n. O\n",
-    "de": "Die O\nElbphilharmonie B-FACILITY\nliegt O\nin O\nHamburg B-LOC\n. O\n\n"
-    "Der O\nFlughafen B-FACILITY\nMünchen I-FACILITY\nist O\ngroß O\n. O\n",
-    "zh": "上 B-FACILITY\n海 I-FACILITY\n火 I-FACILITY\n车 I-FACILITY\n站 I-FACILITY\n很 O\n大 O\n\n"
-    "马 B-PER\n云 I-PER\n在 O\n杭 B-LOC\n州 I-LOC\n",
-}
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    for lang, text in TRAIN.items():
-        (tmp_path / "data" / lang).mkdir(parents=True)
-        (tmp_path / "data" / lang / "train.txt").write_text(text, encoding="utf-8")
-    return tmp_path / "data"
-
 
 def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["labelgrow", *args])

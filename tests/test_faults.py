@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.processes import torchrun_labelgrow
-from tests.test_cli import TRAIN, extend_args
+from tests.test_cli import extend_args
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLER = textwrap.dedent("""
@@ -31,14 +31,6 @@ KILLER = textwrap.dedent("""
     from labelgrow.cli import main
     main()
 """)
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    for lang, text in TRAIN.items():
-        (tmp_path / "data" / lang).mkdir(parents=True)
-        (tmp_path / "data" / lang / "train.txt").write_text(text, encoding="utf-8")
-    return tmp_path / "data"
 
 
 def run(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:

@@ -24,6 +24,16 @@ CORPUS = [
     "long filler words make the vocabulary richer for windows and tests",
 ] * 20
 
+# Three tiny training files (en, de, zh) with FACILITY and some old-type entities, for end-to-end runs.
+TRAIN = {
+    "en": "Angela B-PER\nMerkel I-PER\nvisited O\nthe O\nElbphilharmonie B-FACILITY\nin O\nHamburg O\n. O\n\n"
+    "Barack O\nObama O\nflew O\nfrom O\nHeathrow B-FACILITY\nAirport I-FACILITY\n. O\n",
+    "de": "Die O\nElbphilharmonie B-FACILITY\nliegt O\nin O\nHamburg B-LOC\n. O\n\n"
+    "Der O\nFlughafen B-FACILITY\nMünchen I-FACILITY\nist O\ngroß O\n. O\n",
+    "zh": "上 B-FACILITY\n海 I-FACILITY\n火 I-FACILITY\n车 I-FACILITY\n站 I-FACILITY\n很 O\n大 O\n\n"
+    "马 B-PER\n云 I-PER\n在 O\n杭 B-LOC\n州 I-LOC\n",
+}
+
 # A plausible old head in a deliberately non-alphabetical order: the tools must read id2label, not assume it.
 OLD_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 
