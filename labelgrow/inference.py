@@ -27,6 +27,18 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, enabled=False)
 
 
+def gather_merged(found: dict, num_processes: int) -> dict:
+    """Every process's ``{index: result}`` shard merged into one dict on every process (gathered exactly once)."""
+    if num_processes <= 1:
+        return found
+    from accelerate.utils import gather_object
+
+    merged: dict = {}
+    for part in gather_object([found]):
+        merged.update(part)
+    return merged
+
+
 TOKENS_PER_WINDOW = 64  # a batch holds at most batch_size windows and batch_size * 64 padded tokens
 
 
@@ -86,13 +98,7 @@ def predict_words(
             for word, position in window.words:
                 words[word] = (id2label[int(labels[row, position])], float(probs[row, position]))
     model.train(was_training)
-    if world > 1:
-        from accelerate.utils import gather_object
-
-        merged: dict[int, dict[int, tuple[str, float]]] = {}
-        for part in gather_object([found]):
-            merged.update(part)
-        found = merged
+    found = gather_merged(found, world)
     results = []
     for i, sentence in enumerate(sentences):
         words = found.get(i, {})

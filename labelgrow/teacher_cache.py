@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from labelgrow.features import Window, collate
+from labelgrow.inference import gather_merged
 from labelgrow.losses import IGNORE_INDEX
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ def compute_teacher_logits(
 ) -> list[torch.Tensor]:
     """Old-label logits at each window's scored positions, [n_scored, K] float16 per window, for every window
     (each process computes every N-th window; the results are gathered once)."""
-    from accelerate.utils import gather_object
     from tqdm.auto import tqdm
 
     device = state.device
@@ -59,11 +59,7 @@ def compute_teacher_logits(
         for row, i in enumerate(batch_ids):
             scored = batch["labels"][row] != IGNORE_INDEX
             found[i] = logits[row][scored].to(torch.float16)
-    if state.num_processes > 1:
-        merged: dict[int, torch.Tensor] = {}
-        for part in gather_object([found]):
-            merged.update(part)
-        found = merged
+    found = gather_merged(found, state.num_processes)
     return [found[i] for i in range(len(windows))]
 
 
