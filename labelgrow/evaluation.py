@@ -157,17 +157,16 @@ def run_eval(args) -> dict:
     (report.json, report.md, report.png) on the main process when ``args.report`` is set."""
     import time
 
-    import torch
     from accelerate import PartialState
 
     from labelgrow.data import load_corpus
     from labelgrow.errors import LabelgrowError
-    from labelgrow.inference import predict_words
+    from labelgrow.inference import precision_dtype, predict_words
     from labelgrow.labels import OUTSIDE, LabelMap, check_known_tags, entity_types, split_tag
     from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
 
     state = PartialState(cpu=args.cpu)
-    dtype = torch.bfloat16 if args.bf16 else torch.float16 if args.fp16 else None
+    dtype = precision_dtype(args.bf16, args.fp16)
     config = load_config(args.model, args.trust_remote_code)
     tokenizer = load_tokenizer(args.model, config, args.trust_remote_code)
     model_labels = [config.id2label[i] for i in range(len(config.id2label))]

@@ -156,7 +156,6 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
 def _train_and_write(args, state, base, labels, train, validation, output, started) -> ExtendResult:
     import gc
 
-    import torch
     from transformers.trainer_utils import get_last_checkpoint
 
     from labelgrow.features import as_features, collate, encode, max_input_length
@@ -188,9 +187,10 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     if teacher is None:
         base.teacher = None  # --kd none: the teacher was only the student's starting point
     elif args.teacher_cache:
+        from labelgrow.inference import precision_dtype
         from labelgrow.teacher_cache import CACHE_DIR, load_or_compute
 
-        dtype = torch.bfloat16 if args.bf16 else torch.float16 if args.fp16 else None
+        dtype = precision_dtype(args.bf16, args.fp16)
         cached = load_or_compute(
             output / CACHE_DIR, teacher, windows, tokenizer.pad_token_id, args.eval_batch_size, state, dtype
         )
@@ -278,7 +278,9 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         publish(staging, output)
         if not args.keep_checkpoints:
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
-            shutil.rmtree(output / "teacher-cache", ignore_errors=True)
+            from labelgrow.teacher_cache import CACHE_DIR
+
+            shutil.rmtree(output / CACHE_DIR, ignore_errors=True)
         logger.info("wrote %s", output)
     state.wait_for_everyone()
     return ExtendResult(output, list(labels.labels), metrics, report)

@@ -21,6 +21,11 @@ class WordPredictions:
     scores: list[float]
 
 
+def precision_dtype(bf16: bool, fp16: bool) -> torch.dtype | None:
+    """The reduced precision a run asked for (``--bf16``/``--fp16``), or None for float32."""
+    return torch.bfloat16 if bf16 else torch.float16 if fp16 else None
+
+
 def _autocast(device: torch.device, dtype: torch.dtype | None):
     if dtype in (torch.bfloat16, torch.float16) and device.type in ("cuda", "cpu", "mps"):
         return torch.autocast(device.type, dtype=dtype)

@@ -18,7 +18,7 @@ from transformers import Trainer
 from labelgrow.data import Sentence
 from labelgrow.errors import LabelgrowError
 from labelgrow.evaluation import score, training_metrics
-from labelgrow.inference import predict_words
+from labelgrow.inference import precision_dtype, predict_words
 from labelgrow.losses import LossConfig, compute_loss
 from labelgrow.modeling import find_classifier
 
@@ -54,7 +54,7 @@ class LabelgrowTrainer(Trainer):
         self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
         self.teacher = None
         if teacher is not None and loss_config.uses_teacher:
-            dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+            dtype = precision_dtype(self.args.bf16, self.args.fp16)
             self.teacher = teacher.to(device=self.args.device, dtype=dtype).eval().requires_grad_(False)
 
     def create_optimizer(self, model=None):
@@ -119,7 +119,7 @@ class LabelgrowTrainer(Trainer):
         """Score the validation sentences (all processes share the work; every process gets the totals)."""
         if not self.eval_sentences:
             return {}
-        dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+        dtype = precision_dtype(self.args.bf16, self.args.fp16)
         if self.is_fsdp_enabled or self.is_deepspeed_enabled:
             # Sharded parameters: forward through the wrapped model, every process over every sentence, so that
             # all processes run the same number of (collective) forward passes.
