@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from labelgrow.configuration import KD_MODES, EvalArguments, ExtendArguments  # light: no torch
+from labelgrow.configuration import KD_MODES, TEACHER_PRECISIONS, EvalArguments, ExtendArguments  # light: no torch
 
 app = typer.Typer(
     name="labelgrow",
@@ -129,6 +129,13 @@ def extend_command(
             "without the teacher in memory."
         ),
     ] = False,
+    teacher_precision: Annotated[
+        str,
+        typer.Option(
+            help=f"Teacher precision: {', '.join(TEACHER_PRECISIONS)} (auto: the training precision under "
+            "--bf16/--fp16, else bf16 where the device runs it natively, else fp32)."
+        ),
+    ] = "auto",
     reset_head: Annotated[
         bool,
         typer.Option(

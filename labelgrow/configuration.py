@@ -10,6 +10,7 @@ from labelgrow.errors import LabelgrowError
 from labelgrow.labels import parse_new_labels
 
 KD_MODES = ("o-aware", "seed", "none")  # see labelgrow/losses.py
+TEACHER_PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # see labelgrow/teacher.py
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ExtendArguments:
     max_length: int | None = None
     label_all_subwords: bool = False
     teacher_cache: bool = False
+    teacher_precision: str = "auto"
     reset_head: bool = False
     eval_steps: int | None = None
     save_steps: int | None = None
@@ -83,6 +85,10 @@ class ExtendArguments:
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
         )
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        _check(
+            self.teacher_precision in TEACHER_PRECISIONS,
+            f"--teacher-precision must be one of {', '.join(TEACHER_PRECISIONS)}, not {self.teacher_precision!r}",
+        )
         _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
         _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
         if self.label_map is not None and not Path(self.label_map).is_file():

@@ -188,9 +188,10 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         base.teacher = None  # --kd none: the teacher was only the student's starting point
     elif args.teacher_cache:
         from labelgrow.inference import precision_dtype
+        from labelgrow.teacher import teacher_dtype
         from labelgrow.teacher_cache import CACHE_DIR, load_or_compute
 
-        dtype = precision_dtype(args.bf16, args.fp16)
+        dtype = teacher_dtype(args.teacher_precision, state.device, precision_dtype(args.bf16, args.fp16))
         cached = load_or_compute(
             output / CACHE_DIR, teacher, windows, tokenizer.pad_token_id, args.eval_batch_size, state, dtype
         )
@@ -212,6 +213,9 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         new_types=list(args.new_labels),
         max_length=max_length,
         head_learning_rate=args.head_learning_rate,
+        frozen_modules=frozen.modules,
+        frozen_layers=args.freeze_layers,
+        teacher_precision=args.teacher_precision,
     )
     resume_from = None
     if args.resume:
@@ -220,6 +224,8 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
             raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
         logger.info("resuming from %s", resume_from)
     train_output = trainer.train(resume_from_checkpoint=resume_from)
+    if trainer.shared_trunk is not None:
+        trainer.shared_trunk.close()
     metrics = trainer.evaluate() if validation is not None else {}
     report = getattr(trainer, "last_eval_report", None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -142,12 +142,17 @@ def expand_classifier(model: nn.Module, labels: LabelSet) -> nn.Module:
     o = labels.outside_id
     grown.weight[labels.num_old :] = head.weight[o]
     grown.bias[labels.num_old :] = old_bias[o] - NEW_ROW_BIAS_MARGIN
-    for module in model.modules():
-        for child_name, child in module.named_children():
-            if child is head:
-                setattr(module, child_name, grown)
+    replace_module(model, head, grown)
     set_labels(model, labels)
     return model
+
+
+def replace_module(root: nn.Module, old: nn.Module, new: nn.Module) -> None:
+    """Put ``new`` wherever ``old`` is a direct child of a module inside ``root``."""
+    for module in root.modules():
+        for child_name, child in list(module.named_children()):
+            if child is old:
+                setattr(module, child_name, new)
 
 
 def set_labels(model: nn.Module, labels: LabelSet) -> None:
@@ -196,12 +201,18 @@ def encoder_layers(model: nn.Module) -> nn.ModuleList:
     )
 
 
+def input_embeddings_module(model: nn.Module) -> nn.Module:
+    """The embeddings block (word + position embeddings and their norm), or the word embeddings alone."""
+    return getattr(model.base_model, "embeddings", None) or model.get_input_embeddings()
+
+
 @dataclass
 class FreezeSummary:
     trainable: int
     total: int
     frozen_layers: int
     embeddings_frozen: bool
+    modules: list[nn.Module] = field(default_factory=list, repr=False)  # frozen blocks, run without dropout
 
     def __str__(self) -> str:
         return (
@@ -215,11 +226,10 @@ def freeze(model: nn.Module, layers: int, embeddings: bool = True) -> FreezeSumm
     blocks = encoder_layers(model) if layers > 0 else None
     if blocks is not None and layers > len(blocks):
         raise LabelgrowError(f"--freeze-layers {layers}: the model has only {len(blocks)} encoder layers")
-    if embeddings:
-        module = getattr(model.base_model, "embeddings", None) or model.get_input_embeddings()
+    modules = [input_embeddings_module(model)] if embeddings else []
+    modules += list(blocks or [])[:layers]
+    for module in modules:
         module.requires_grad_(False)
-    for block in list(blocks or [])[:layers]:
-        block.requires_grad_(False)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    return FreezeSummary(trainable, total, layers, embeddings)
+    return FreezeSummary(trainable, total, layers, embeddings, modules)

@@ -21,13 +21,15 @@ from labelgrow.evaluation import score, training_metrics
 from labelgrow.inference import precision_dtype, predict_words
 from labelgrow.losses import LossConfig, compute_loss
 from labelgrow.modeling import find_classifier
+from labelgrow.teacher import share_frozen_trunk, teacher_dtype
 
 logger = logging.getLogger(__name__)
 
 
 class LabelgrowTrainer(Trainer):
-    """Trainer with a teacher (frozen, eval mode, same device, run in the training precision, never wrapped by
-    the distributed engine) and an evaluation that scores whole sentences per language with seqeval."""
+    """Trainer with a teacher (frozen, eval mode, same device, never wrapped by the distributed engine; reduced
+    precision and a shared frozen trunk where possible, see labelgrow/teacher.py) and an evaluation that scores
+    whole sentences per language with seqeval."""
 
     def __init__(
         self,
@@ -39,6 +41,9 @@ class LabelgrowTrainer(Trainer):
         new_types: Sequence[str] = (),
         max_length: int | None = None,
         head_learning_rate: float | None = None,
+        frozen_modules: Sequence[nn.Module] = (),
+        frozen_layers: int = 0,
+        teacher_precision: str = "auto",
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -52,10 +57,26 @@ class LabelgrowTrainer(Trainer):
         self.model_accepts_loss_kwargs = True
         self.loss_is_scaled_for_ga = True
         self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
-        self.teacher = None
+        self.frozen_modules = list(frozen_modules)
+        self.teacher, self.shared_trunk = None, None
         if teacher is not None and loss_config.uses_teacher:
-            dtype = precision_dtype(self.args.bf16, self.args.fp16)
-            self.teacher = teacher.to(device=self.args.device, dtype=dtype).eval().requires_grad_(False)
+            self.teacher = teacher.to(device=self.args.device).eval().requires_grad_(False)
+            if self.frozen_modules and not (self.is_fsdp_enabled or self.is_deepspeed_enabled):
+                # sharded engines wrap the student's modules: the teacher keeps its own trunk there
+                self.shared_trunk = share_frozen_trunk(
+                    self.teacher, self.model, frozen_layers, self.frozen_modules, self._probe_batch()
+                )
+            dtype = teacher_dtype(teacher_precision, self.args.device, precision_dtype(self.args.bf16, self.args.fp16))
+            if self.shared_trunk is not None:
+                self.shared_trunk.to(dtype)
+            else:
+                self.teacher.to(dtype=dtype)
+            logger.info("teacher precision: %s", str(dtype).removeprefix("torch."))
+
+    def _probe_batch(self) -> dict[str, torch.Tensor]:
+        """Two training windows, to check that the shared-trunk teacher computes what the full one does."""
+        batch = self.data_collator([self.train_dataset[i] for i in range(min(2, len(self.train_dataset)))])
+        return {k: batch[k].to(self.args.device) for k in ("input_ids", "attention_mask")}
 
     def create_optimizer(self, model=None):
         """AdamW with the classifier in its own group at ``head_learning_rate``: the new rows start as a copy of
@@ -81,6 +102,8 @@ class LabelgrowTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs["labels"]
         model_inputs = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
+        for module in self.frozen_modules:
+            module.eval()  # a fixed feature extractor: no dropout (and the shared teacher's exact input)
         outputs = model(**model_inputs)
         teacher_logits = inputs.get("teacher_logits")  # from --teacher-cache
         if teacher_logits is None and self.teacher is not None:

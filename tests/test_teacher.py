@@ -1,0 +1,123 @@
+"""The cheap teacher: shared frozen trunk (exact logits, fewer parameters, same training) and its precision."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import torch
+
+from labelgrow.configuration import ExtendArguments
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import LabelSet
+from labelgrow.modeling import encoder_layers, expand_classifier, freeze, input_embeddings_module
+from labelgrow.teacher import share_frozen_trunk, teacher_dtype
+from tests.tiny_models import OLD_LABELS, build_token_classifier
+
+LABELS = LabelSet(tuple(OLD_LABELS), ("FACILITY",))
+
+
+def _pair(tokenizer, model_type: str, layers: int = 2, embeddings: bool = True):
+    """A teacher with dropout (so that train/eval mode matters) and its grown, partly frozen student."""
+    teacher = build_token_classifier(
+        None, tokenizer, model_type=model_type, hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.3
+    ).eval()
+    student = expand_classifier(copy.deepcopy(teacher), LABELS).train()
+    summary = freeze(student, layers, embeddings)
+    return teacher, student, summary
+
+
+def _batch(tokenizer) -> dict[str, torch.Tensor]:
+    enc = tokenizer(["Anna works at Acme in Berlin", "Bob"], padding=True, return_tensors="pt")
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+@pytest.mark.parametrize("model_type", ["xlm-roberta", "bert", "deberta-v2"])
+def test_shared_trunk_gives_the_full_teachers_logits_without_its_lower_half(tokenizer, model_type):
+    teacher, student, summary = _pair(tokenizer, model_type)
+    batch = _batch(tokenizer)
+    with torch.no_grad():
+        reference = teacher(**batch).logits
+    full = sum(p.numel() for p in teacher.parameters())
+    lower = sum(p.numel() for m in summary.modules for p in m.parameters())
+
+    shared = share_frozen_trunk(teacher, student, 2, summary.modules, batch)
+
+    assert shared is not None
+    assert sum(p.numel() for p in teacher.parameters()) == full - lower  # embeddings + 2 layers not held twice
+    assert len(encoder_layers(teacher)) == 1
+    for _ in range(2):  # the student trains (dropout on above the trunk); its frozen trunk runs in eval mode
+        for module in summary.modules:
+            module.eval()
+        student(**batch)
+        with torch.no_grad():
+            torch.testing.assert_close(teacher(**batch).logits, reference, rtol=0, atol=1e-5)
+    with pytest.raises(RuntimeError, match="teacher ran before the student"):
+        teacher(**batch)  # each captured trunk output is used once
+    shared.close()
+    student(**batch)
+    with pytest.raises(RuntimeError, match="teacher ran before the student"):
+        teacher(**batch)  # after close() nothing is captured any more
+
+
+def test_no_sharing_when_the_embeddings_train_or_the_trunks_differ(tokenizer):
+    teacher, student, summary = _pair(tokenizer, "xlm-roberta", embeddings=False)
+    batch = _batch(tokenizer)
+    full = sum(p.numel() for p in teacher.parameters())
+    assert share_frozen_trunk(teacher, student, 2, summary.modules, batch) is None
+    assert sum(p.numel() for p in teacher.parameters()) == full
+
+    teacher, student, summary = _pair(tokenizer, "xlm-roberta")
+    with torch.no_grad():
+        encoder_layers(student)[1].output.dense.weight.add_(1e-3)  # a student that is not the teacher's copy
+    assert share_frozen_trunk(teacher, student, 2, summary.modules, batch) is None
+    assert len(encoder_layers(teacher)) == 3
+    assert input_embeddings_module(teacher) is not None
+
+
+def test_teacher_precision():
+    cpu = torch.device("cpu")
+    assert teacher_dtype("fp32", cpu, torch.bfloat16) == torch.float32
+    assert teacher_dtype("bf16", cpu, None) == torch.bfloat16
+    assert teacher_dtype("fp16", cpu, None) == torch.float16
+    assert teacher_dtype("auto", cpu, torch.float16) == torch.float16  # --fp16: the teacher follows
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("labelgrow.teacher.fast_bf16", lambda device: True)
+        assert teacher_dtype("auto", cpu, None) == torch.bfloat16
+        mp.setattr("labelgrow.teacher.fast_bf16", lambda device: False)
+        assert teacher_dtype("auto", cpu, None) == torch.float32
+    with pytest.raises(LabelgrowError, match="--teacher-precision must be one of auto, fp32, bf16, fp16, not 'fp8'"):
+        ExtendArguments(base="b", new_labels=["X"], train=["t"], output="o", teacher_precision="fp8")
+
+
+def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(
+    tmp_path, teacher_dir, data_dir, monkeypatch, caplog
+):
+    from safetensors.torch import load_file
+
+    import labelgrow
+
+    settings = dict(
+        base=str(teacher_dir),
+        new_labels=["FACILITY"],
+        train=[str(data_dir)],
+        max_steps=4,
+        batch_size=4,
+        cpu=True,
+        teacher_precision="fp32",
+        logging_steps=1,
+    )
+    with caplog.at_level("INFO", logger="labelgrow"):
+        labelgrow.extend(**settings, output=str(tmp_path / "shared"))
+    assert "teacher: shares the student's frozen embeddings and 2 layer(s)" in caplog.text
+    monkeypatch.setattr("labelgrow.trainer.share_frozen_trunk", lambda *args: None)
+    labelgrow.extend(**settings, output=str(tmp_path / "full"))
+
+    shared, full = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("shared", "full"))
+    assert shared.keys() == full.keys()
+    for name in shared:
+        torch.testing.assert_close(shared[name], full[name], rtol=0, atol=1e-6, msg=name)
+    runs = [json.loads((tmp_path / d / "labelgrow.json").read_text()) for d in ("shared", "full")]
+    curves = [run["training"]["loss_curve"] for run in runs]
+    assert curves[0] == curves[1] and len(curves[0]) == 4
