@@ -24,6 +24,7 @@ Writes OUT/results.json, OUT/results.md and OUT/results.png (OUT defaults to run
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import subprocess
@@ -78,6 +79,7 @@ METHODS: dict[str, dict[str, Any]] = {
     "labelgrow default + --teacher-cache": {"teacher_cache": True},
     "labelgrow default, fully annotated new data": {"_data": "full"},
 }
+DECODES = ("bio", "argmax")  # labelgrow eval's default, and transformers.pipeline's per-word argmax
 DEFAULT = "labelgrow default (o-aware)"
 NAIVE = "naive fine-tuning (grown head, CE only)"
 JOINT = "joint training upper bound"
@@ -166,14 +168,23 @@ def common_settings(args) -> dict[str, Any]:
     }
 
 
+def code_digest() -> str:
+    """A hash of labelgrow's source: a run made by other code is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "labelgrow").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def train_once(config: dict[str, Any], what: str, output: Path) -> dict[str, Any]:
-    """Train (measured) unless a finished run with the same settings is already there; return its cost."""
+    """Train (measured) unless a finished run with the same settings and code is already there; return its cost."""
     stamp, cost_file = output / "benchmark-settings.json", output / "benchmark-cost.json"
+    config = {**config, "_labelgrow_code": code_digest()}
     if (output / "labelgrow.json").exists() and stamp.exists() and json.loads(stamp.read_text()) == config:
         print(f"{what}: reusing {output}", file=sys.stderr)
         return json.loads(cost_file.read_text())
     print(f"{what}: training", file=sys.stderr)
-    cost = extend_measured(config, what)
+    cost = extend_measured({k: v for k, v in config.items() if not k.startswith("_")}, what)
     stamp.write_text(json.dumps(config, indent=2))
     cost_file.write_text(json.dumps(cost))
     return cost
@@ -197,28 +208,32 @@ def build_teacher(args, out: Path, files) -> str:
     return str(target)
 
 
-def evaluate(model_dir: str, files, teacher_report: dict | None, batch_size: int) -> dict[str, Any]:
-    """Old-label scores on the retention sets (with forgetting) and FACILITY scores on the new-label sets."""
+def evaluate(model_dir: str, files, teacher: dict | None, batch_size: int) -> dict[str, dict[str, Any]]:
+    """Per decoding (bio, labelgrow's default; argmax, as transformers.pipeline): old-label scores on the retention
+    sets (with forgetting against ``teacher``, the teacher's result) and FACILITY scores on the new-label sets. The
+    model runs once per set; both decodings read the same probabilities."""
     from labelgrow.data import load_corpus
     from labelgrow.evaluation import forgetting, score
-    from labelgrow.inference import predict_words
+    from labelgrow.inference import word_log_probs
     from labelgrow.labels import OUTSIDE, LabelMap
     from labelgrow.modeling import load_base
 
     base = load_base(model_dir)
     known = set(base.teacher.config.id2label.values())
-    results: dict[str, Any] = {}
     retention = load_corpus([str(p) for p in files["retention"]])
-    predicted = [p.tags for p in predict_words(base.teacher, base.tokenizer, retention.sentences, batch_size)]
-    results["retention"] = score(retention.sentences, predicted, OLD, [NEW])
-    if teacher_report is not None:
-        results["forgetting"] = forgetting(results["retention"], teacher_report, OLD)
+    sets = {"retention": (retention, word_log_probs(base.teacher, base.tokenizer, retention.sentences, batch_size))}
     if f"B-{NEW}" in known:
         new = load_corpus([str(p) for p in files["new_eval"]], label_map=LabelMap.read(files["facility_map"]))
         for s in new.sentences:
             s.tags = [t if t in known else OUTSIDE for t in s.tags]
-        predicted = [p.tags for p in predict_words(base.teacher, base.tokenizer, new.sentences, batch_size)]
-        results["new"] = score(new.sentences, predicted, OLD, [NEW])
+        sets["new"] = (new, word_log_probs(base.teacher, base.tokenizer, new.sentences, batch_size))
+    results: dict[str, dict[str, Any]] = {}
+    for decode in DECODES:
+        result = results[decode] = {}
+        for name, (corpus, log_probs) in sets.items():
+            result[name] = score(corpus.sentences, [p.tags for p in log_probs.decode(decode)], OLD, [NEW])
+        if teacher is not None:
+            result["forgetting"] = forgetting(result["retention"], teacher[decode]["retention"], OLD)
     return results
 
 
@@ -263,9 +278,10 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def summarize(name: str, result: dict, cost: dict | None, train_words: int, epochs: float) -> dict[str, Any]:
+def scores(result: dict) -> dict[str, Any]:
+    """The figures of one decoding: old-label F1 per language and label, forgetting, FACILITY F1."""
     langs = result["retention"]["languages"]
-    row = {"method": name, "old_f1": {k: v["old"]["f1"] for k, v in langs.items()}}
+    row: dict[str, Any] = {"old_f1": {k: v["old"]["f1"] for k, v in langs.items()}}
     row["old_f1_mean"] = mean(list(row["old_f1"].values()))
     row["old_labels"] = {t: result["retention"]["overall"]["labels"].get(t, {}).get("f1", 0.0) for t in OLD}
     if "forgetting" in result:
@@ -279,6 +295,12 @@ def summarize(name: str, result: dict, cost: dict | None, train_words: int, epoc
         row["new_f1_mean"] = mean(list(row["new_f1"].values()))
         row["new_precision_mean"] = mean([v["new"]["precision"] for v in new_langs.values()])
         row["new_recall_mean"] = mean([v["new"]["recall"] for v in new_langs.values()])
+    return row
+
+
+def summarize(name: str, results: dict, cost: dict | None, train_words: int, epochs: float) -> dict[str, Any]:
+    """One table row: the bio-decoded figures (labelgrow eval's default), the argmax ones under "argmax", cost."""
+    row = {"method": name, **scores(results["bio"]), "argmax": scores(results["argmax"])}
     if cost:
         row["cost"] = {**cost, "words_per_s": train_words * epochs / max(cost["train_s"], 1e-9)}
     return row
@@ -295,6 +317,8 @@ def _ratio(cost: dict | None, reference: dict | None, key: str) -> str:
 def markdown(rows: list[dict], args, speed: dict | None, teacher_row: dict) -> str:
     f = _fmt
     lines = [
+        "Decoded with `--decode bio` (labelgrow eval's default); argmax-decoded figures follow.",
+        "",
         "| method | old F1, mean of 6 | forgetting mean / max | FACILITY F1, mean of 12 (P / R) | "
         "wall s | vs naive | peak RSS MB | vs naive |",
         "|---|---|---|---|---|---|---|---|",
@@ -328,6 +352,23 @@ def markdown(rows: list[dict], args, speed: dict | None, teacher_row: dict) -> s
     for r in rows:
         if "new_f1" in r:
             lines.append(f"| {r['method']} | " + " | ".join(f(r["new_f1"].get(k)) for k in NEW_LANGS) + " |")
+    lines += [
+        "",
+        "The same models decoded by per-word argmax (as transformers.pipeline does), old-label F1 per language:",
+        "",
+        "| method | old F1, mean of 6 | forgetting mean / max | FACILITY F1, mean of 12 (P / R) | "
+        + " | ".join(RETENTION_LANGS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(RETENTION_LANGS),
+    ]
+    for r in [teacher_row, *rows]:
+        a = r["argmax"]
+        lines.append(
+            f"| {r['method']} | {f(a['old_f1_mean'])} | {f(a.get('forgetting_mean'))} / {f(a.get('forgetting_max'))}"
+            f" | {f(a.get('new_f1_mean'))} ({f(a.get('new_precision_mean'))} / {f(a.get('new_recall_mean'))}) | "
+            + " | ".join(f(a["old_f1"].get(k)) for k in RETENTION_LANGS)
+            + " |"
+        )
     if speed:
         lines += [
             "",
@@ -428,7 +469,7 @@ def main() -> None:
         rows.append(
             summarize(
                 name,
-                evaluate(str(output), files, teacher_eval["retention"], args.eval_batch_size),
+                evaluate(str(output), files, teacher_eval, args.eval_batch_size),
                 cost,
                 new_words,
                 args.epochs,
@@ -470,7 +511,7 @@ def main() -> None:
         rows.append(
             summarize(
                 JOINT,
-                evaluate(str(output), files, teacher_eval["retention"], args.eval_batch_size),
+                evaluate(str(output), files, teacher_eval, args.eval_batch_size),
                 cost,
                 new_words + teacher_words,
                 args.teacher_epochs,

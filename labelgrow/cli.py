@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
-from labelgrow.configuration import KD_MODES, TEACHER_PRECISIONS, EvalArguments, ExtendArguments  # light: no torch
+from labelgrow.configuration import (  # light: no torch
+    DECODINGS,
+    KD_MODES,
+    TEACHER_PRECISIONS,
+    EvalArguments,
+    ExtendArguments,
+)
 
 app = typer.Typer(
     name="labelgrow",
@@ -51,6 +57,14 @@ ConfigOption = Annotated[
         help="YAML file of option values (e.g. recipes/demo.yaml); options given on the command line override it.",
         is_eager=True,
         callback=_config_callback,
+    ),
+]
+
+DecodeOption = Annotated[
+    str,
+    typer.Option(
+        help="bio: the most probable valid BIO sequence (a span takes one type); argmax: each word's top label, "
+        "as transformers.pipeline does."
     ),
 ]
 
@@ -189,6 +203,7 @@ def eval_command(
     lang: Annotated[str | None, typer.Option(help="Language of every sentence.")] = None,
     mode: Annotated[str, typer.Option(help="conlleval (default) or strict (IOB2) entity matching.")] = "conlleval",
     unknown_as_o: Annotated[bool, typer.Option(help="Score gold tags the model does not know as O.")] = False,
+    decode: DecodeOption = "bio",
     batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
     max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
     bf16: Annotated[bool, typer.Option(help="Run the models in bfloat16.")] = False,
@@ -225,6 +240,7 @@ def predict_command(
     cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
     allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    decode: DecodeOption = "bio",
 ) -> None:
     """Tag raw text (entities with character offsets) or CoNLL words (BIO tags); one JSON line per input."""
     from labelgrow.errors import LabelgrowError
@@ -234,7 +250,11 @@ def predict_command(
         raise LabelgrowError("give texts as arguments or --input FILE (one of the two)")
     if format not in INPUT_FORMATS:
         raise LabelgrowError(f"--format must be one of {', '.join(INPUT_FORMATS)}, not {format!r}")
-    rows = run_predict(model, texts or (), input, format, batch_size, max_length, cpu, trust_remote_code, allow_pickle)
+    if decode not in DECODINGS:
+        raise LabelgrowError(f"--decode must be one of {', '.join(DECODINGS)}, not {decode!r}")
+    rows = run_predict(
+        model, texts or (), input, format, batch_size, max_length, cpu, trust_remote_code, allow_pickle, decode
+    )
     text = write_jsonl(rows, Path(output) if output else None)
     if text is not None:
         typer.echo(text, nl=False)

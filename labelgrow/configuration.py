@@ -142,6 +142,7 @@ def read_config_file(path: str | Path, allowed: set[str]) -> dict[str, Any]:
 
 
 SCORE_MODES = ("conlleval", "strict")  # see labelgrow/evaluation.py
+DECODINGS = ("bio", "argmax")  # see labelgrow/decoding.py
 
 
 @dataclass
@@ -156,6 +157,7 @@ class EvalArguments:
     lang: str | None = None
     mode: str = "conlleval"
     unknown_as_o: bool = False
+    decode: str = "bio"
     batch_size: int = 32
     max_length: int | None = None
     bf16: bool = False
@@ -168,6 +170,7 @@ class EvalArguments:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one file or directory to score")
         _check(self.mode in SCORE_MODES, f"--mode must be one of {', '.join(SCORE_MODES)}, not {self.mode!r}")
+        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
         if self.label_map is not None and not Path(self.label_map).is_file():

@@ -192,7 +192,16 @@ def run_eval(args) -> dict:
         model = load_token_classifier(name, args.trust_remote_code, args.allow_pickle).to(state.device)
         start = time.perf_counter()
         found = predict_words(
-            model, tokenizer, corpus.sentences, args.batch_size, args.max_length, state, dtype, progress=True, desc=what
+            model,
+            tokenizer,
+            corpus.sentences,
+            args.batch_size,
+            args.max_length,
+            state,
+            dtype,
+            progress=True,
+            desc=what,
+            decode=args.decode,
         )
         seconds = time.perf_counter() - start
         del model
@@ -203,6 +212,7 @@ def run_eval(args) -> dict:
         "model": args.model,
         "teacher": args.teacher,
         "mode": args.mode,
+        "decode": args.decode,
         "old_types": old_types,
         "new_types": new_types,
         "data": {

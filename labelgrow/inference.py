@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from labelgrow.data import Sentence
+from labelgrow.decoding import DECODINGS, allowed_transitions, bio_viterbi
 from labelgrow.features import as_features, collate, encode, max_input_length
 from labelgrow.labels import OUTSIDE
 
@@ -60,8 +62,35 @@ def token_budget_batches(lengths: Sequence[int], batch_size: int) -> list[list[i
     return batches
 
 
+@dataclass
+class WordLogProbs:
+    """Per sentence, the log-probabilities of every label at every word ([words, labels]; a word without sub-words
+    is certainly O), and the label names in id order."""
+
+    matrices: list[np.ndarray]
+    labels: list[str]
+
+    def decode(self, decode: str = "bio") -> list[WordPredictions]:
+        """Tags per word (``decode``: see labelgrow/decoding.py) and the probability of each chosen tag."""
+        if decode not in DECODINGS:
+            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, not {decode!r}")
+        start, transition = allowed_transitions(self.labels)
+        results = []
+        for matrix in self.matrices:
+            path = bio_viterbi(matrix, start, transition) if decode == "bio" else matrix.argmax(-1).tolist()
+            # a word without sub-words (its row is O with certainty, -inf elsewhere) has score 0
+            scores = [0.0 if np.isneginf(matrix[w]).any() else float(np.exp(matrix[w, k])) for w, k in enumerate(path)]
+            results.append(WordPredictions([self.labels[k] for k in path], scores))
+        return results
+
+
+def predict_words(model: nn.Module, tokenizer, sentences: Sequence[Sentence], *args, decode: str = "bio", **kwargs):
+    """Tag every word of every sentence: ``word_log_probs`` (same arguments) decoded with ``decode``."""
+    return word_log_probs(model, tokenizer, sentences, *args, **kwargs).decode(decode)
+
+
 @torch.no_grad()
-def predict_words(
+def word_log_probs(
     model: nn.Module,
     tokenizer,
     sentences: Sequence[Sentence],
@@ -71,9 +100,10 @@ def predict_words(
     dtype: torch.dtype | None = None,
     progress: bool = False,
     desc: str = "predicting",
-) -> list[WordPredictions]:
-    """Tag every word of every sentence. With a multi-process ``accelerator`` each process runs every
-    ``num_processes``-th sentence and the results are gathered once, so every process returns all sentences."""
+) -> WordLogProbs:
+    """The model's label log-probabilities at every word of every sentence, windowed like training. With a
+    multi-process ``accelerator`` each process runs every ``num_processes``-th sentence and the results are gathered
+    once, so every process returns all sentences."""
     from tqdm.auto import tqdm
 
     max_length = max_input_length(model.config, tokenizer, max_length)
@@ -84,7 +114,8 @@ def predict_words(
     order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids), reverse=True)
     device = next(model.parameters()).device
     id2label = {int(k): v for k, v in model.config.id2label.items()}
-    found: dict[int, dict[int, tuple[str, float]]] = {}
+    labels = [id2label[i] for i in range(len(id2label))]
+    found: dict[int, dict[int, np.ndarray]] = {}  # sentence -> word -> log-probabilities over the labels
     was_training = model.training
     model.eval()
     batches = token_budget_batches([len(windows[i].input_ids) for i in order], batch_size)
@@ -95,19 +126,19 @@ def predict_words(
             logits = model(
                 input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
             ).logits
-        probs, labels = logits.float().softmax(-1).max(-1)
-        probs, labels = probs.cpu(), labels.cpu()
+        log_probs = logits.float().log_softmax(-1).cpu().numpy()
         for row, window_id in enumerate(batch_ids):
             window = windows[window_id]
             words = found.setdefault(mine[window.sentence], {})
             for word, position in window.words:
-                words[word] = (id2label[int(labels[row, position])], float(probs[row, position]))
+                words[word] = log_probs[row, position]
     model.train(was_training)
     found = gather_merged(found, world)
-    results = []
+    outside = np.full(len(labels), -np.inf, dtype=np.float32)
+    outside[labels.index(OUTSIDE) if OUTSIDE in labels else 0] = 0.0
+    matrices = []
     for i, sentence in enumerate(sentences):
         words = found.get(i, {})
-        tags = [words.get(w, (OUTSIDE, 0.0))[0] for w in range(len(sentence.tokens))]
-        scores = [words.get(w, (OUTSIDE, 0.0))[1] for w in range(len(sentence.tokens))]
-        results.append(WordPredictions(tags, scores))
-    return results
+        rows = [words.get(w, outside) for w in range(len(sentence.tokens))]
+        matrices.append(np.stack(rows) if rows else np.zeros((0, len(labels)), dtype=np.float32))
+    return WordLogProbs(matrices, labels)

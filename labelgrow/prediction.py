@@ -48,6 +48,7 @@ def run_predict(
     cpu: bool = False,
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
+    decode: str = "bio",
 ) -> list[dict[str, Any]]:
     """Predict for texts given directly or read from ``input_path`` (one text per line, or CoNLL words)."""
     from accelerate import PartialState
@@ -67,7 +68,9 @@ def run_predict(
     config = load_config(model_name, trust_remote_code)
     tokenizer = load_tokenizer(model_name, config, trust_remote_code)
     model = load_token_classifier(model_name, trust_remote_code, allow_pickle).to(state.device)
-    predictions = predict_words(model, tokenizer, sentences, batch_size, max_length, progress=len(sentences) > 100)
+    predictions = predict_words(
+        model, tokenizer, sentences, batch_size, max_length, progress=len(sentences) > 100, decode=decode
+    )
     results = []
     for sentence, prediction in zip(sentences, predictions, strict=True):
         row: dict[str, Any] = {}

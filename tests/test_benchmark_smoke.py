@@ -68,7 +68,11 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(teacher_dir, encoder_dir,
     for method in result["methods"]:
         assert set(method["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
         assert len(method["new_f1"]) == 12 and method["cost"]["peak_rss_mb"] > 0
-        assert "forgetting_mean" in method
+        assert "forgetting_mean" in method and "forgetting_mean" in method["argmax"]
+        assert set(method["argmax"]["old_f1"]) == set(method["old_f1"])
+    stamp = json.loads((out / "methods" / "m2" / "benchmark-settings.json").read_text())
+    assert len(stamp["_labelgrow_code"]) == 16  # runs made by other code are not reused
     assert result["inference"]["speedup"] > 0
     assert "| labelgrow default (o-aware) |" in (out / "results.md").read_text()
+    assert "decoded by per-word argmax" in (out / "results.md").read_text()
     assert (out / "results.png").stat().st_size > 10000
