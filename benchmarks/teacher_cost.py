@@ -1,5 +1,6 @@
-"""What does the teacher cost? Wall time and peak memory of `labelgrow extend` with the live teacher, with
-`--teacher-cache`, and without KD (`--kd none`), measured side by side in one run, interleaved over rounds.
+"""What does the teacher cost? Wall time and peak memory of `labelgrow extend` with the live teacher (shared frozen
+layers and reduced precision, each switched off in turn), with `--teacher-cache`, and without KD (`--kd none`),
+measured side by side in one run, interleaved over rounds.
 
 Each run is a fresh process that reports its own peak resident memory (ru_maxrss) and wall time, so the runs do not
 share caches or allocator state. Results go to stdout as a Markdown table and to --json.
@@ -20,7 +21,12 @@ from pathlib import Path
 from measure import extend_measured  # benchmarks/measure.py, beside this file
 
 VARIANTS = {
-    "live teacher (default)": {},
+    "live teacher (default: shares the frozen layers, --teacher-precision auto)": {},
+    "live teacher, shares the frozen layers, fp32": {"teacher_precision": "fp32"},
+    "live teacher, full copy, fp32 (labelgrow before the shared trunk)": {
+        "teacher_precision": "fp32",
+        "share_frozen_layers": False,
+    },
     "--teacher-cache": {"teacher_cache": True},
     "--kd none (no teacher)": {"kd": "none"},
 }

@@ -78,6 +78,7 @@ METHODS: dict[str, dict[str, Any]] = {
     "labelgrow --kd seed (grown head)": {"kd": "seed"},
     "labelgrow default + --teacher-cache": {"teacher_cache": True},
     "labelgrow default, fully annotated new data": {"_data": "full"},
+    "labelgrow --freeze-layers 4": {"freeze_layers": 4},
 }
 DECODES = ("bio", "argmax")  # labelgrow eval's default, and transformers.pipeline's per-word argmax
 DEFAULT = "labelgrow default (o-aware)"

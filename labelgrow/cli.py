@@ -150,6 +150,13 @@ def extend_command(
             "--bf16/--fp16, else bf16 where the device runs it natively, else fp32)."
         ),
     ] = "auto",
+    share_frozen_layers: Annotated[
+        bool,
+        typer.Option(
+            help="The teacher reads the student's frozen embeddings/layers instead of computing and holding its own "
+            "(checked exact at start; see docs/method.md)."
+        ),
+    ] = True,
     reset_head: Annotated[
         bool,
         typer.Option(

@@ -42,6 +42,7 @@ class ExtendArguments:
     label_all_subwords: bool = False
     teacher_cache: bool = False
     teacher_precision: str = "auto"
+    share_frozen_layers: bool = True
     reset_head: bool = False
     eval_steps: int | None = None
     save_steps: int | None = None

@@ -215,6 +215,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         head_learning_rate=args.head_learning_rate,
         frozen_modules=frozen.modules,
         frozen_layers=args.freeze_layers,
+        share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,
     )
     resume_from = None

@@ -43,6 +43,7 @@ class LabelgrowTrainer(Trainer):
         head_learning_rate: float | None = None,
         frozen_modules: Sequence[nn.Module] = (),
         frozen_layers: int = 0,
+        share_frozen_layers: bool = True,
         teacher_precision: str = "auto",
         **kwargs,
     ) -> None:
@@ -61,7 +62,8 @@ class LabelgrowTrainer(Trainer):
         self.teacher, self.shared_trunk = None, None
         if teacher is not None and loss_config.uses_teacher:
             self.teacher = teacher.to(device=self.args.device).eval().requires_grad_(False)
-            if self.frozen_modules and not (self.is_fsdp_enabled or self.is_deepspeed_enabled):
+            sharded = self.is_fsdp_enabled or self.is_deepspeed_enabled
+            if share_frozen_layers and self.frozen_modules and not sharded:
                 # sharded engines wrap the student's modules: the teacher keeps its own trunk there
                 self.shared_trunk = share_frozen_trunk(
                     self.teacher, self.model, frozen_layers, self.frozen_modules, self._probe_batch()

@@ -64,7 +64,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(teacher_dir, encoder_dir,
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((out / "results.json").read_text())
     names = [m["method"] for m in result["methods"]]
-    assert len(names) == 8 and names[-1] == "joint training upper bound"
+    assert len(names) == 9 and names[-1] == "joint training upper bound"
     for method in result["methods"]:
         assert set(method["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
         assert len(method["new_f1"]) == 12 and method["cost"]["peak_rss_mb"] > 0

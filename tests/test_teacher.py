@@ -91,9 +91,7 @@ def test_teacher_precision():
         ExtendArguments(base="b", new_labels=["X"], train=["t"], output="o", teacher_precision="fp8")
 
 
-def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(
-    tmp_path, teacher_dir, data_dir, monkeypatch, caplog
-):
+def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tmp_path, teacher_dir, data_dir, caplog):
     from safetensors.torch import load_file
 
     import labelgrow
@@ -111,8 +109,10 @@ def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(
     with caplog.at_level("INFO", logger="labelgrow"):
         labelgrow.extend(**settings, output=str(tmp_path / "shared"))
     assert "teacher: shares the student's frozen embeddings and 2 layer(s)" in caplog.text
-    monkeypatch.setattr("labelgrow.trainer.share_frozen_trunk", lambda *args: None)
-    labelgrow.extend(**settings, output=str(tmp_path / "full"))
+    caplog.clear()
+    with caplog.at_level("INFO", logger="labelgrow"):
+        labelgrow.extend(**settings, output=str(tmp_path / "full"), share_frozen_layers=False)
+    assert "teacher: shares" not in caplog.text
 
     shared, full = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("shared", "full"))
     assert shared.keys() == full.keys()
