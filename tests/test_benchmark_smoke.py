@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.tiny_models import TRAIN
+from tests.tiny_models import TRAIN, build_token_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTICONER = (
@@ -18,7 +18,9 @@ MULTICONER = (
 )
 
 
-def test_wikiann_facility_protocol_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):
+def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, tmp_path):
+    teacher_dir = tmp_path / "teacher"  # 5 layers: one variant freezes 4
+    build_token_classifier(teacher_dir, tokenizer, num_hidden_layers=5)
     shared = tmp_path / "shared" / "datasets"
     for lang in ("en", "de", "zh", "es", "fr", "ru"):
         for split in ("train", "test"):
