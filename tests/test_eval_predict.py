@@ -184,3 +184,18 @@ def test_two_processes_give_the_same_totals_as_one(models, gold_dir, tmp_path):
     multi = json.loads((tmp_path / "ddp" / "report.json").read_text())
     assert multi["speed"]["processes"] == 2
     assert multi["scores"] == single["scores"]
+
+
+def test_decoding_choice_reaches_predict_and_eval(models, gold_dir, tmp_path):
+    """An orphan I- tag ("Merkel" alone is I-PER to the lexicon model): argmax keeps it, bio never opens a span with
+    an I- tag. The report says which decoding it used."""
+    path = tmp_path / "orphan.conll"
+    path.write_text("visited\nMerkel\n")
+    argmax = run_predict(str(models / "student"), input_path=str(path), input_format="conll", decode="argmax")
+    bio = run_predict(str(models / "student"), input_path=str(path), input_format="conll")
+    assert argmax[0]["tags"] == ["O", "I-PER"]
+    assert bio[0]["tags"] == ["O", "O"]
+    report = run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], cpu=True, decode="argmax"))
+    assert report["decode"] == "argmax"
+    with pytest.raises(LabelgrowError, match="--decode must be one of bio, argmax, not 'beam'"):
+        EvalArguments(model="m", data=["d"], decode="beam")
