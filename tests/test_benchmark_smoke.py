@@ -59,6 +59,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         "--cpu",
         "--max-length",
         "64",
+        "--extra-seeds",
+        "7",
     ]
     done = subprocess.run(
         cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -72,6 +74,12 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         assert len(method["new_f1"]) == 12 and method["cost"]["peak_rss_mb"] > 0
         assert "forgetting_mean" in method and "forgetting_mean" in method["argmax"]
         assert set(method["argmax"]["old_f1"]) == set(method["old_f1"])
+    assert [(r["method"], r["seed"]) for r in result["seeds"]] == [
+        ("labelgrow default (o-aware)", 7),
+        ("labelgrow --freeze-layers 4", 7),
+    ]
+    assert "| labelgrow default (o-aware) | mean |" in (out / "results.md").read_text()
+    assert (out / "methods" / "m2-seed7" / "benchmark-eval.json").exists()  # scores kept for a re-run
     stamp = json.loads((out / "methods" / "m2" / "benchmark-settings.json").read_text())
     assert len(stamp["_labelgrow_code"]) == 16  # runs made by other code are not reused
     assert result["inference"]["speedup"] > 0
