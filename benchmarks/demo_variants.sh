@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-for v in "o-aware+pseudo-labels (default):" "o-aware without pseudo-labels:--pseudo-label-threshold 0" \
+for v in "o-aware (default):" "o-aware + pseudo-labels at 0.5:--pseudo-label-threshold 0.5" \
          "seed:--kd seed" "none:--kd none"; do
   name=${v%%:*}; opts=${v#*:}
   out=runs/variants/$(echo "$name" | tr -c 'a-z0-9\n' '-')

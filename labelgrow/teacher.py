@@ -139,6 +139,11 @@ def share_frozen_trunk(
         replace_module(teacher, upper, t_layers)
         logger.warning("teacher: full model (sharing the frozen layers changed its logits by %.3g)", error)
         return None
+    with torch.no_grad():
+        for tensor in [*teacher.parameters(), *teacher.buffers()]:
+            # own memory for what the teacher keeps: weights loaded from safetensors are views of a file mapping,
+            # which stays resident (embeddings included) while any of them is alive
+            tensor.data = tensor.data.clone()
     logger.info(
         "teacher: shares the student's frozen embeddings and %d layer(s); runs layers %d-%d and the head",
         frozen_layers,
