@@ -33,20 +33,22 @@ def _batch(tokenizer) -> dict[str, torch.Tensor]:
     return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
 
-@pytest.mark.parametrize("model_type", ["xlm-roberta", "bert", "deberta-v2"])
-def test_shared_trunk_gives_the_full_teachers_logits_without_its_lower_half(tokenizer, model_type):
-    teacher, student, summary = _pair(tokenizer, model_type)
+@pytest.mark.parametrize(
+    ("model_type", "layers"), [("xlm-roberta", 2), ("bert", 2), ("deberta-v2", 2), ("xlm-roberta", 0)]
+)
+def test_shared_trunk_gives_the_full_teachers_logits_without_its_lower_half(tokenizer, model_type, layers):
+    teacher, student, summary = _pair(tokenizer, model_type, layers)
     batch = _batch(tokenizer)
     with torch.no_grad():
         reference = teacher(**batch).logits
     full = sum(p.numel() for p in teacher.parameters())
     lower = sum(p.numel() for m in summary.modules for p in m.parameters())
 
-    shared = share_frozen_trunk(teacher, student, 2, summary.modules, batch)
+    shared = share_frozen_trunk(teacher, student, layers, summary.modules, batch)
 
     assert shared is not None
-    assert sum(p.numel() for p in teacher.parameters()) == full - lower  # embeddings + 2 layers not held twice
-    assert len(encoder_layers(teacher)) == 1
+    assert sum(p.numel() for p in teacher.parameters()) == full - lower  # embeddings (+ layers) not held twice
+    assert len(encoder_layers(teacher)) == 3 - layers
     for _ in range(2):  # the student trains (dropout on above the trunk); its frozen trunk runs in eval mode
         for module in summary.modules:
             module.eval()
