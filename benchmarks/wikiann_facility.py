@@ -24,6 +24,7 @@ Writes OUT/results.json, OUT/results.md and OUT/results.png (OUT defaults to run
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -171,6 +172,7 @@ def common_settings(args) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def code_digest() -> str:
     """A hash of labelgrow's source: a run made by other code is not reused."""
     digest = hashlib.sha256()
@@ -342,6 +344,22 @@ def _ratio(cost: dict | None, reference: dict | None, key: str) -> str:
     return f"{cost[key] / reference[key]:.2f}x" if cost and reference else "-"
 
 
+def _summary_cells(figures: dict) -> str:
+    """Old F1 mean | forgetting mean / max | FACILITY F1 mean (P / R), for one decoding's figures."""
+    f = _fmt
+    return (
+        f"{f(figures['old_f1_mean'])} | {f(figures.get('forgetting_mean'))} / {f(figures.get('forgetting_max'))} | "
+        f"{f(figures.get('new_f1_mean'))} ({f(figures.get('new_precision_mean'))} / "
+        f"{f(figures.get('new_recall_mean'))})"
+    )
+
+
+def _language_table(title: str, key: str, langs: list[str], rows: list[dict]) -> list[str]:
+    """A Markdown table of ``row[key][lang]`` F1 per method and language."""
+    lines = ["", title, "", "| method | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
+    return lines + [f"| {r['method']} | " + " | ".join(_fmt(r[key].get(k)) for k in langs) + " |" for r in rows]
+
+
 def markdown(rows: list[dict], args, speed: dict | None, teacher_row: dict) -> str:
     f = _fmt
     lines = [
@@ -356,30 +374,16 @@ def markdown(rows: list[dict], args, speed: dict | None, teacher_row: dict) -> s
     for r in rows:
         cost = r.get("cost")
         lines.append(
-            f"| {r['method']} | {f(r['old_f1_mean'])} | {f(r.get('forgetting_mean'))} / {f(r.get('forgetting_max'))}"
-            f" | {f(r.get('new_f1_mean'))} ({f(r.get('new_precision_mean'))} / {f(r.get('new_recall_mean'))}) | "
+            f"| {r['method']} | {_summary_cells(r)} | "
             f"{f(cost['wall_s']) if cost else '-'} | {_ratio(cost, naive, 'wall_s')} | "
             f"{f(cost['peak_rss_mb']) if cost else '-'} | {_ratio(cost, naive, 'peak_rss_mb')} |"
         )
-    lines += [
-        "",
-        "Old-label F1 per language (WikiANN test):",
-        "",
-        "| method | " + " | ".join(RETENTION_LANGS) + " |",
-        "|---|" + "---|" * len(RETENTION_LANGS),
-    ]
-    for r in [teacher_row, *rows]:
-        lines.append(f"| {r['method']} | " + " | ".join(f(r["old_f1"].get(k)) for k in RETENTION_LANGS) + " |")
-    lines += [
-        "",
-        "FACILITY F1 per language (MultiCoNER II dev):",
-        "",
-        "| method | " + " | ".join(NEW_LANGS) + " |",
-        "|---|" + "---|" * len(NEW_LANGS),
-    ]
-    for r in rows:
-        if "new_f1" in r:
-            lines.append(f"| {r['method']} | " + " | ".join(f(r["new_f1"].get(k)) for k in NEW_LANGS) + " |")
+    lines += _language_table(
+        "Old-label F1 per language (WikiANN test):", "old_f1", RETENTION_LANGS, [teacher_row, *rows]
+    )
+    lines += _language_table(
+        "FACILITY F1 per language (MultiCoNER II dev):", "new_f1", NEW_LANGS, [r for r in rows if "new_f1" in r]
+    )
     lines += [
         "",
         "The same models decoded by per-word argmax (as transformers.pipeline does), old-label F1 per language:",
@@ -391,12 +395,8 @@ def markdown(rows: list[dict], args, speed: dict | None, teacher_row: dict) -> s
     ]
     for r in [teacher_row, *rows]:
         a = r["argmax"]
-        lines.append(
-            f"| {r['method']} | {f(a['old_f1_mean'])} | {f(a.get('forgetting_mean'))} / {f(a.get('forgetting_max'))}"
-            f" | {f(a.get('new_f1_mean'))} ({f(a.get('new_precision_mean'))} / {f(a.get('new_recall_mean'))}) | "
-            + " | ".join(f(a["old_f1"].get(k)) for k in RETENTION_LANGS)
-            + " |"
-        )
+        per_language = " | ".join(f(a["old_f1"].get(k)) for k in RETENTION_LANGS)
+        lines.append(f"| {r['method']} | {_summary_cells(a)} | {per_language} |")
     if speed:
         lines += [
             "",
