@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import extend_measured  # benchmarks/measure.py, beside this file
+from harness.measure import extend_measured  # benchmarks/harness/measure.py
 
 VARIANTS = {
     "live teacher (default: shares the frozen layers, --teacher-precision auto)": {},

@@ -60,6 +60,14 @@ ConfigOption = Annotated[
     ),
 ]
 
+ParentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="NEW=OLD[,OLD]: the old types a new type refines (e.g. FACILITY=LOC,ORG); retention is then also scored "
+        "with such refinements counted as kept. Repeatable."
+    ),
+]
+
 DecodeOption = Annotated[
     str,
     typer.Option(
@@ -104,6 +112,7 @@ def extend_command(
         str | None,
         typer.Option(help="Language of every sentence (default: from '# lang = xx', the directory or the file name)."),
     ] = None,
+    parent: ParentOption = None,
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = 3.0,
     max_steps: Annotated[
         int | None, typer.Option(help="Stop after this many optimizer steps (overrides --epochs).")
@@ -117,11 +126,32 @@ def extend_command(
     gradient_accumulation_steps: Annotated[int, typer.Option(help="Steps to accumulate per update.")] = 1,
     warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps for learning-rate warm-up.")] = 0.1,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
-    freeze_layers: Annotated[int, typer.Option(help="Freeze encoder layers 0..N-1.")] = 2,
+    freeze_layers: Annotated[str, typer.Option(help="Freeze encoder layers 0..N-1 (all: the whole encoder).")] = "2",
     freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.")] = True,
+    freeze_old_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Baseline: keep the classifier's old rows fixed (with --freeze-layers = all layers, only the new "
+            "rows learn)."
+        ),
+    ] = False,
     kd: Annotated[str, typer.Option(help=f"Loss: {', '.join(KD_MODES)} (see docs/method.md).")] = "o-aware",
     kd_alpha: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 0.5,
     kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 2.0,
+    kd_target: Annotated[
+        str,
+        typer.Option(
+            help="old-slice: KD on the student's old logits renormalised; unbiased: the new labels' probability "
+            "counts as O, so a new label may not take an old label's probability (MiB)."
+        ),
+    ] = "unbiased",
+    rehearsal: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Text without the new types (one text per line, or CoNLL; tags ignored): trained with the "
+            "teacher's distillation and 'not a new type' on every word. Repeatable."
+        ),
+    ] = None,
     pseudo_label_threshold: Annotated[
         float,
         typer.Option(
@@ -185,6 +215,7 @@ def extend_command(
     from labelgrow.report import language_table
 
     arguments["validation"] = validation or []
+    arguments["rehearsal"] = rehearsal or []
     result = extend(ExtendArguments(**arguments))
     if result.validation_report is not None:
         typer.echo(f"\nvalidation, entity-level F1 (best checkpoint) -> {result.output}")
@@ -210,6 +241,7 @@ def eval_command(
     lang: Annotated[str | None, typer.Option(help="Language of every sentence.")] = None,
     mode: Annotated[str, typer.Option(help="conlleval (default) or strict (IOB2) entity matching.")] = "conlleval",
     unknown_as_o: Annotated[bool, typer.Option(help="Score gold tags the model does not know as O.")] = False,
+    parent: ParentOption = None,
     decode: DecodeOption = "bio",
     batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
     max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
@@ -223,12 +255,16 @@ def eval_command(
     """Score a model per language x label (old vs new labels), with forgetting against a teacher."""
     arguments = {k: v for k, v in locals().items() if k != "config"}
     from labelgrow.evaluation import run_eval
-    from labelgrow.report import LABEL_HEADER, label_rows, language_table, text_table
+    from labelgrow.report import LABEL_HEADER, change_table, example_lines, label_rows, language_table, text_table
 
     result = run_eval(EvalArguments(**arguments))
-    typer.echo(language_table(result["scores"], result.get("teacher_scores")))
+    typer.echo(language_table(result["scores"], result.get("teacher_scores"), result.get("parent_scores")))
     typer.echo("")
     typer.echo(text_table(LABEL_HEADER, label_rows(result)))
+    if "changes" in result:
+        typer.echo(f"\nwhat became of the old entities ({result['changes']['reference']}):")
+        typer.echo(change_table(result["changes"]))
+        typer.echo("\n".join(example_lines(result["changes"])))
     if report:
         typer.echo(f"\nreport: {report}/report.md, report.json, report.png")
 
@@ -265,6 +301,43 @@ def predict_command(
     text = write_jsonl(rows, Path(output) if output else None)
     if text is not None:
         typer.echo(text, nl=False)
+
+
+@app.command("diff")
+def diff_command(
+    teacher: Annotated[str, typer.Option(help="The model before growing (the teacher).")],
+    model: Annotated[str, typer.Option(help="The grown model.")],
+    data: Annotated[
+        list[str],
+        typer.Option(help="Text to compare on: one text per line, or CoNLL words (tags ignored). Repeatable."),
+    ],
+    format: Annotated[
+        str, typer.Option(help="auto (CoNLL when every line is a word, optionally with a BIO tag), text or conll.")
+    ] = "auto",
+    lang: Annotated[str | None, typer.Option(help="Language of every text (default: from the path).")] = None,
+    report: Annotated[str | None, typer.Option(help="Directory for diff.json and diff.md.")] = None,
+    examples: Annotated[int, typer.Option(help="Examples of each change per language.")] = 3,
+    decode: DecodeOption = "bio",
+    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
+    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
+    bf16: Annotated[bool, typer.Option(help="Run the models in bfloat16.")] = False,
+    fp16: Annotated[bool, typer.Option(help="Run the models in float16.")] = False,
+    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Without gold: what the grown model did with each of the teacher's old entities (kept, refined, lost...)."""
+    arguments = {k: v for k, v in locals().items() if k != "config"}
+    from labelgrow.diffing import DiffArguments, run_diff
+    from labelgrow.report import change_table, example_lines
+
+    result = run_diff(DiffArguments(**arguments))
+    typer.echo(f"what became of the teacher's entities on {result['data']['sentences']} texts:")
+    typer.echo(change_table(result["changes"]))
+    typer.echo("\n".join(example_lines(result["changes"])))
+    if report:
+        typer.echo(f"\nreport: {report}/diff.md, diff.json")
 
 
 def main() -> None:

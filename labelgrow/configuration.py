@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from labelgrow.errors import LabelgrowError
-from labelgrow.labels import parse_new_labels
+from labelgrow.labels import parse_new_labels, parse_parents
 
 KD_MODES = ("o-aware", "seed", "none")  # see labelgrow/losses.py
+KD_TARGETS = ("old-slice", "unbiased")  # see labelgrow/losses.py
 TEACHER_PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # see labelgrow/teacher.py
 
 
@@ -24,6 +25,7 @@ class ExtendArguments:
     validation: list[Any] = field(default_factory=list)
     label_map: str | None = None
     lang: str | None = None
+    parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
     epochs: float = 3.0
     max_steps: int | None = None
     learning_rate: float = 5e-5
@@ -32,12 +34,15 @@ class ExtendArguments:
     gradient_accumulation_steps: int = 1
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
-    freeze_layers: int = 2
+    freeze_layers: int | str = 2  # encoder layers 0..N-1, or "all"
     freeze_embeddings: bool = True
+    freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
     kd: str = "o-aware"
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
+    kd_target: str = "unbiased"
     pseudo_label_threshold: float = 0.0
+    rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
     max_length: int | None = None
     label_all_subwords: bool = False
     teacher_cache: bool = False
@@ -62,6 +67,7 @@ class ExtendArguments:
         self.new_labels = parse_new_labels(self.new_labels)
         self.train = _as_list(self.train)
         self.validation = _as_list(self.validation)
+        self.rehearsal = _as_list(self.rehearsal)
         if not self.train:
             raise LabelgrowError("--train is required: give at least one training file or directory")
         if not self.output:
@@ -77,10 +83,23 @@ class ExtendArguments:
         )
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
         _check(self.gradient_accumulation_steps >= 1, "--gradient-accumulation-steps must be >= 1")
-        _check(self.freeze_layers >= 0, f"--freeze-layers must be >= 0, not {self.freeze_layers}")
+        if isinstance(self.freeze_layers, str) and self.freeze_layers != "all":
+            _check(
+                self.freeze_layers.isdigit(),
+                f"--freeze-layers must be a number >= 0 or all, not {self.freeze_layers!r}",
+            )
+            self.freeze_layers = int(self.freeze_layers)
+        _check(
+            self.freeze_layers == "all" or self.freeze_layers >= 0,
+            f"--freeze-layers must be >= 0, not {self.freeze_layers}",
+        )
         _check(self.kd in KD_MODES, f"--kd must be one of {', '.join(KD_MODES)}, not {self.kd!r}")
         _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
         _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
+        _check(
+            self.kd_target in KD_TARGETS, f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}"
+        )
+        _check(not (self.rehearsal and self.kd == "none"), "--rehearsal needs a teacher: it is ignored by --kd none")
         _check(
             0.0 <= self.pseudo_label_threshold <= 1.0,
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
@@ -92,13 +111,16 @@ class ExtendArguments:
         )
         _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
         _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
+        parents = parse_parents(self.parent)
+        unknown = sorted(set(parents) - set(self.new_labels))
+        _check(not unknown, f"--parent {','.join(unknown)}=...: not in --new-labels {','.join(self.new_labels)}")
         if self.label_map is not None and not Path(self.label_map).is_file():
             raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe settings for labelgrow.json (in-memory datasets are named, not dumped)."""
         data = asdict(self)
-        for key in ("train", "validation"):
+        for key in ("train", "validation", "rehearsal"):
             data[key] = [str(x) if isinstance(x, str | Path) else f"<{type(x).__name__}>" for x in data[key]]
         return data
 
@@ -158,6 +180,7 @@ class EvalArguments:
     lang: str | None = None
     mode: str = "conlleval"
     unknown_as_o: bool = False
+    parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: score refinements as kept, too
     decode: str = "bio"
     batch_size: int = 32
     max_length: int | None = None
@@ -176,3 +199,4 @@ class EvalArguments:
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
         if self.label_map is not None and not Path(self.label_map).is_file():
             raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
+        parse_parents(self.parent)  # the syntax; the types are checked against the model's labels

@@ -1,220 +1,174 @@
-"""Entity-level scores (seqeval's entity extraction) per language x label, grouped into old and new labels.
+"""``labelgrow eval``: score a model on gold data per language x label, against its teacher when given.
 
-Counts (true positives, false positives, false negatives) are kept per type so that any grouping -- a language,
-the old labels, the new labels -- is an exact micro-average of the same counts, and shards from several processes
-add up exactly.
+The scoring itself lives in labelgrow/metrics.py (torch-free); this module loads models, runs them and assembles
+the report. ``predict_corpus`` is the one way a model is run on a corpus, shared with ``diff`` and the benchmarks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from labelgrow.configuration import SCORE_MODES
-from labelgrow.data import Sentence
-from labelgrow.labels import OUTSIDE
-
-ALL = "all"
+from labelgrow.configuration import EvalArguments
+from labelgrow.data import Corpus, Sentence
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import OUTSIDE, check_parents, entity_types, parse_parents
+from labelgrow.metrics import change_report, forgetting, refine_to_parents, score
 
 
 @dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+class ModelTags:
+    """A model's tags for every sentence of a corpus, and how long the forward passes took."""
 
-    def add(self, other: Counts) -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
+    tags: list[list[str]]
+    seconds: float
+    labels: list[str]
 
 
-def extract_entities(tags: Sequence[str], mode: str = "conlleval") -> set[tuple[str, int, int]]:
-    """``(type, start, end_inclusive)`` entities as seqeval reads them: conlleval-style by default (an ``I-X``
-    after ``O`` starts an entity), or strict IOB2 (such an ``I-X`` is not an entity)."""
-    if mode == "strict":
-        from seqeval.scheme import IOB2, Entities
-
-        return {(e.tag, e.start, e.end - 1) for e in Entities([list(tags)], IOB2).entities[0]}
-    from seqeval.metrics.sequence_labeling import get_entities
-
-    return set(get_entities(list(tags)))
-
-
-def count_entities(gold: Sequence[str], predicted: Sequence[str], mode: str = "conlleval") -> dict[str, Counts]:
-    """Per-type counts for one sentence."""
-    gold_entities, predicted_entities = extract_entities(gold, mode), extract_entities(predicted, mode)
-    counts: dict[str, Counts] = {}
-    for entity in gold_entities | predicted_entities:
-        c = counts.setdefault(entity[0], Counts())
-        if entity in gold_entities and entity in predicted_entities:
-            c.tp += 1
-        elif entity in gold_entities:
-            c.fn += 1
-        else:
-            c.fp += 1
-    return counts
-
-
-def prf(counts: Counts) -> dict[str, float]:
-    """Precision, recall and F1 in percent, and support (gold entities)."""
-    precision = 100.0 * counts.tp / (counts.tp + counts.fp) if counts.tp + counts.fp else 0.0
-    recall = 100.0 * counts.tp / (counts.tp + counts.fn) if counts.tp + counts.fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "support": counts.tp + counts.fn}
-
-
-def _sum(counts: dict[str, Counts], types: Iterable[str]) -> Counts:
-    total = Counts()
-    for t in types:
-        if t in counts:
-            total.add(counts[t])
-    return total
-
-
-def summarize(counts: dict[str, Counts], old_types: Sequence[str], new_types: Sequence[str], n: int) -> dict:
-    """One block of the report: per-label scores, micro and macro F1, and the old/new label groups."""
-    labels = {t: prf(c) for t, c in sorted(counts.items())}
-    annotated = [t for t, c in counts.items() if c.tp + c.fn]
-    return {
-        "sentences": n,
-        "labels": labels,
-        "micro": prf(_sum(counts, counts)),
-        # micro over the types the gold data annotates: data labelled only for the new type cannot tell whether
-        # an old-type prediction is right, so those predictions are left out here (not in "micro")
-        "annotated": prf(_sum(counts, annotated)),
-        "macro_f1": sum(s["f1"] for s in labels.values()) / len(labels) if labels else 0.0,
-        "old": prf(_sum(counts, old_types)),
-        "new": prf(_sum(counts, new_types)),
-    }
-
-
-def language_counts(
-    sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]], mode: str = "conlleval"
-) -> dict[str, dict[str, Counts]]:
-    """``{language: {type: Counts}}`` plus the ``"all"`` language over every sentence."""
-    by_lang: dict[str, dict[str, Counts]] = {}
-    for sentence, tags in zip(sentences, predicted, strict=True):
-        for lang in (sentence.lang, ALL):
-            target = by_lang.setdefault(lang, {})
-            for type_, c in count_entities(sentence.tags or [OUTSIDE] * len(tags), tags, mode).items():
-                target.setdefault(type_, Counts()).add(c)
-    return by_lang
-
-
-def score(
+def predict_corpus(
+    name: str,
     sentences: Sequence[Sentence],
-    predicted: Sequence[Sequence[str]],
-    old_types: Sequence[str],
-    new_types: Sequence[str],
-    mode: str = "conlleval",
-) -> dict:
-    """``{"languages": {lang: block}, "overall": block}`` where a block is what ``summarize`` returns."""
-    if mode not in SCORE_MODES:
-        raise ValueError(f"--mode must be one of {', '.join(SCORE_MODES)}, not {mode!r}")
-    counts = language_counts(sentences, predicted, mode)
-    sizes: dict[str, int] = {}
-    for s in sentences:
-        sizes[s.lang] = sizes.get(s.lang, 0) + 1
-    languages = {lang: summarize(counts.get(lang, {}), old_types, new_types, sizes[lang]) for lang in sorted(sizes)}
-    return {"languages": languages, "overall": summarize(counts.get(ALL, {}), old_types, new_types, len(sentences))}
+    state=None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    dtype=None,
+    decode: str = "bio",
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+    desc: str = "predicting",
+    tokenizer=None,
+) -> ModelTags:
+    """Load ``name`` (hub id or directory), tag every sentence (all processes share the work under
+    ``accelerate``), free the model. The tokenizer is the model's own unless one is given."""
+    from labelgrow.inference import predict_words
+    from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
+
+    config = load_config(name, trust_remote_code)
+    if tokenizer is None:
+        tokenizer = load_tokenizer(name, config, trust_remote_code)
+    model = load_token_classifier(name, trust_remote_code, allow_pickle)
+    if state is not None:
+        model = model.to(state.device)
+    start = time.perf_counter()
+    found = predict_words(
+        model, tokenizer, sentences, batch_size, max_length, state, dtype, progress=True, desc=desc, decode=decode
+    )
+    seconds = time.perf_counter() - start
+    labels = [config.id2label[i] for i in range(len(config.id2label))]
+    del model
+    return ModelTags([p.tags for p in found], seconds, labels)
 
 
-def training_metrics(report: dict) -> dict[str, float]:
-    """The flat metrics logged during training: F1 over the annotated types (selects the best checkpoint), old,
-    new and per-language F1."""
-    overall = report["overall"]
-    metrics = {"f1": overall["annotated"]["f1"], "old_f1": overall["old"]["f1"], "new_f1": overall["new"]["f1"]}
-    for lang, block in report["languages"].items():
-        metrics[f"f1_{lang}"] = block["annotated"]["f1"]
-    return metrics
+def model_labels(name: str, trust_remote_code: bool = False) -> list[str]:
+    from labelgrow.modeling import load_config
+
+    config = load_config(name, trust_remote_code)
+    return [config.id2label[i] for i in range(len(config.id2label))]
 
 
-def forgetting(model_report: dict, teacher_report: dict, old_types: Sequence[str]) -> dict:
-    """Teacher F1 minus model F1 on the old labels, per language (and "all"), per label and for the group.
-    Positive numbers are points forgotten; only labels with gold support in that language are compared."""
-    out = {}
-    pairs = {
-        **{k: (v, teacher_report["languages"].get(k)) for k, v in model_report["languages"].items()},
-        ALL: (model_report["overall"], teacher_report["overall"]),
-    }
-    for lang, (mine, theirs) in pairs.items():
-        if theirs is None:
-            continue
-        labels = {
-            t: theirs["labels"][t]["f1"] - mine["labels"].get(t, {"f1": 0.0})["f1"]
-            for t in old_types
-            if t in theirs["labels"] and theirs["labels"][t]["support"]
-        }
-        old = theirs["old"]["f1"] - mine["old"]["f1"] if theirs["old"]["support"] else None
-        out[lang] = {"old": old, "labels": labels}
-    return out
+def read_run_record(model: str) -> dict[str, Any]:
+    """The model's labelgrow.json (empty for a checkpoint labelgrow did not write)."""
+    path = Path(model) / "labelgrow.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def run_eval(args) -> dict:
-    """``labelgrow eval``: score a model (and optionally its teacher) per language x label; write the report
-    (report.json, report.md, report.png) on the main process when ``args.report`` is set."""
-    import time
+def old_and_new_types(
+    model_types: Sequence[str], run: Mapping[str, Any], teacher_types: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """Old/new split by entity type: the types the teacher knows are old; without a teacher, the model's
+    labelgrow.json says which types it added; else every type is old."""
+    if teacher_types is not None:
+        new = [t for t in model_types if t not in set(teacher_types)]
+    elif "new_types" in run:
+        new = [t for t in run["new_types"] if t in model_types]
+    else:
+        new = []
+    return [t for t in model_types if t not in new], new
 
+
+def resolve_parents(given: Any, run: Mapping[str, Any], new_types: Sequence[str], old_types: Sequence[str]):
+    """``--parent`` as given, else as recorded at extend time in labelgrow.json; checked against the labels."""
+    parents = parse_parents(given) if given else dict(run.get("parents") or {})
+    check_parents(parents, new_types, old_types)
+    return parents
+
+
+def teacher_gold(sentences: Sequence[Sentence], teacher_labels: set[str]) -> list[Sentence]:
+    """The gold as the teacher can know it: tags of types it does not have become O."""
+    return [
+        Sentence(s.tokens, [t if t in teacher_labels else OUTSIDE for t in s.tags or []], s.lang, s.path, s.line)
+        for s in sentences
+    ]
+
+
+def map_unknown_to_outside(corpus: Corpus, known: set[str]) -> int:
+    """Gold tags the model does not know become O (``--unknown-as-o``); returns how many changed."""
+    changed = 0
+    for s in corpus.sentences:
+        fixed = [t if t in known else OUTSIDE for t in s.tags]
+        changed += sum(a != b for a, b in zip(fixed, s.tags, strict=True))
+        s.tags = fixed
+    return changed
+
+
+def run_eval(args: EvalArguments) -> dict:
+    """``labelgrow eval``: score a model (and optionally its teacher) per language x label; with a teacher, say
+    what became of every old entity (metrics.change_report) and the forgetting, plain and with new types counted
+    as their ``--parent`` types. Writes report.json/md/png on the main process when ``args.report`` is set."""
     from accelerate import PartialState
 
     from labelgrow.data import load_corpus
-    from labelgrow.errors import LabelgrowError
-    from labelgrow.inference import precision_dtype, predict_words
-    from labelgrow.labels import OUTSIDE, LabelMap, check_known_tags, entity_types, split_tag
-    from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
+    from labelgrow.inference import precision_dtype
+    from labelgrow.labels import LabelMap, check_known_tags
 
-    state = PartialState(cpu=args.cpu)
-    dtype = precision_dtype(args.bf16, args.fp16)
-    config = load_config(args.model, args.trust_remote_code)
-    tokenizer = load_tokenizer(args.model, config, args.trust_remote_code)
-    model_labels = [config.id2label[i] for i in range(len(config.id2label))]
+    # Everything that can be checked is checked before any model runs.
+    labels = model_labels(args.model, args.trust_remote_code)
+    run = read_run_record(args.model)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     corpus = load_corpus(args.data, args.lang, label_map)
     unknown_mapped = 0
     if args.unknown_as_o:
-        known = set(model_labels)
-        for s in corpus.sentences:
-            fixed = [t if t in known else OUTSIDE for t in s.tags]
-            unknown_mapped += sum(a != b for a, b in zip(fixed, s.tags, strict=True))
-            s.tags = fixed
+        unknown_mapped = map_unknown_to_outside(corpus, set(labels))
     else:
         check_known_tags(
             corpus.sentences,
-            model_labels,
+            labels,
             "the evaluation data",
             "Map them with --label-map, or score them as O with --unknown-as-o.",
         )
-    old_types, new_types = _old_and_new_types(args.model, model_labels, args.teacher, args.trust_remote_code)
-
-    def predict(name: str, what: str) -> tuple[list[list[str]], float]:
-        model = load_token_classifier(name, args.trust_remote_code, args.allow_pickle).to(state.device)
-        start = time.perf_counter()
-        found = predict_words(
-            model,
-            tokenizer,
-            corpus.sentences,
-            args.batch_size,
-            args.max_length,
-            state,
-            dtype,
-            progress=True,
-            desc=what,
-            decode=args.decode,
+    teacher_labels = model_labels(args.teacher, args.trust_remote_code) if args.teacher else None
+    teacher_types = entity_types(teacher_labels) if teacher_labels else None
+    old_types, new_types = old_and_new_types(entity_types(labels), run, teacher_types)
+    if teacher_types is not None and not set(teacher_types) & set(old_types):
+        raise LabelgrowError(
+            f"--teacher {args.teacher} (types {', '.join(teacher_types) or '-'}) shares no old entity type with "
+            f"--model {args.model} (old types {', '.join(old_types) or '-'}; new {', '.join(new_types) or '-'})"
         )
-        seconds = time.perf_counter() - start
-        del model
-        return [p.tags for p in found], seconds
+    parents = resolve_parents(args.parent, run, new_types, old_types)
 
-    predicted, seconds = predict(args.model, "model")
-    report = {
+    state = PartialState(cpu=args.cpu)
+    run_kwargs = {
+        "state": state,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "dtype": precision_dtype(args.bf16, args.fp16),
+        "decode": args.decode,
+        "trust_remote_code": args.trust_remote_code,
+        "allow_pickle": args.allow_pickle,
+    }
+    predicted = predict_corpus(args.model, corpus.sentences, desc="model", **run_kwargs)
+    report: dict[str, Any] = {
         "model": args.model,
         "teacher": args.teacher,
         "mode": args.mode,
         "decode": args.decode,
         "old_types": old_types,
         "new_types": new_types,
+        "parents": parents,
         "data": {
             "files": corpus.files,
             "sentences": len(corpus.sentences),
@@ -223,31 +177,16 @@ def run_eval(args) -> dict:
             "repaired_bio_tags": sum(corpus.repaired.values()),
             "unknown_tags_scored_as_o": unknown_mapped,
         },
-        "scores": score(corpus.sentences, predicted, old_types, new_types, args.mode),
+        "scores": score(corpus.sentences, predicted.tags, old_types, new_types, args.mode),
         "speed": {
-            "seconds": round(seconds, 3),
+            "seconds": round(predicted.seconds, 3),
             "processes": state.num_processes,
-            "words_per_second": round(sum(len(s.tokens) for s in corpus.sentences) / max(seconds, 1e-9), 1),
+            "words_per_second": round(sum(len(s.tokens) for s in corpus.sentences) / max(predicted.seconds, 1e-9), 1),
         },
     }
     if args.teacher:
-        teacher_config = load_config(args.teacher, args.trust_remote_code)
-        teacher_labels = set(teacher_config.id2label.values())
-        if not any(split_tag(t)[1] in old_types for t in teacher_labels):
-            raise LabelgrowError(f"--teacher {args.teacher} shares no label with {args.model}")
-        teacher_tags, _ = predict(args.teacher, "teacher")
-        # The teacher cannot know the new types: its gold has them as O, and the comparison is on old labels.
-        teacher_gold = [
-            type(s)(s.tokens, [t if t in teacher_labels else OUTSIDE for t in s.tags], s.lang, s.path, s.line)
-            for s in corpus.sentences
-        ]
-        teacher_old = [t for t in entity_types(teacher_labels) if t in old_types]
-        report["teacher_scores"] = score(teacher_gold, teacher_tags, teacher_old, [], args.mode)
-        report["forgetting"] = forgetting(report["scores"], report["teacher_scores"], teacher_old)
-        report["teacher_note"] = (
-            "The teacher is scored with gold tags of types it does not know mapped to O; "
-            "forgetting = teacher F1 - model F1 on the old labels, in points."
-        )
+        teacher = predict_corpus(args.teacher, corpus.sentences, desc="teacher", **run_kwargs)
+        report.update(compare_with_teacher(corpus.sentences, predicted.tags, teacher.tags, teacher_labels, report))
     if args.report and state.is_main_process:
         from labelgrow.report import write_report
 
@@ -256,20 +195,32 @@ def run_eval(args) -> dict:
     return report
 
 
-def _old_and_new_types(model: str, model_labels: list[str], teacher: str | None, trust_remote_code: bool):
-    """Old/new split: from the model's labelgrow.json, else from the teacher's labels, else every type is old."""
-    import json
-
-    from labelgrow.labels import entity_types
-    from labelgrow.modeling import load_config
-
-    types = entity_types(model_labels)
-    run_file = Path(model) / "labelgrow.json"
-    if run_file.is_file():
-        run = json.loads(run_file.read_text(encoding="utf-8"))
-        new = [t for t in run.get("new_types", []) if t in types]
-        return [t for t in types if t not in new], new
-    if teacher:
-        known = set(entity_types(load_config(teacher, trust_remote_code).id2label.values()))
-        return [t for t in types if t in known], [t for t in types if t not in known]
-    return types, []
+def compare_with_teacher(
+    sentences: Sequence[Sentence],
+    model_tags: Sequence[Sequence[str]],
+    teacher_tags: Sequence[Sequence[str]],
+    teacher_labels: Sequence[str],
+    report: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The teacher's scores, forgetting (plain, and with each refinement into a ``--parent`` type counted as kept)
+    and the change report, for a model's ``report`` on gold ``sentences``."""
+    mode, old_types, new_types, parents = report["mode"], report["old_types"], report["new_types"], report["parents"]
+    gold_for_teacher = teacher_gold(sentences, set(teacher_labels))
+    teacher_old = [t for t in entity_types(teacher_labels) if t in old_types]
+    teacher_scores = score(gold_for_teacher, teacher_tags, teacher_old, [], mode)
+    out: dict[str, Any] = {
+        "teacher_scores": teacher_scores,
+        "forgetting": forgetting(report["scores"], teacher_scores, teacher_old),
+        "changes": change_report(sentences, teacher_tags, model_tags, teacher_old, new_types, True, mode=mode),
+        "teacher_note": (
+            "The teacher is scored with gold tags of types it does not know mapped to O; "
+            "forgetting = teacher F1 - model F1 on the old labels, in points."
+        ),
+    }
+    if parents:
+        refined = [
+            refine_to_parents(s.tags or [], t, parents, mode) for s, t in zip(sentences, model_tags, strict=True)
+        ]
+        out["parent_scores"] = score(sentences, refined, old_types, new_types, mode)
+        out["parent_forgetting"] = forgetting(out["parent_scores"], teacher_scores, teacher_old)
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 
 from labelgrow.configuration import ExtendArguments
 from labelgrow.errors import LabelgrowError
-from labelgrow.labels import LabelSet, check_known_tags, entity_types
+from labelgrow.labels import LabelSet, check_known_tags, check_parents, entity_types, parse_parents
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
     labels = LabelSet(tuple(old_labels_from_config(config)), tuple(args.new_labels))
     tokenizer = load_tokenizer(args.base, config, args.trust_remote_code)
     logger.info("labels: %s (old) + %s (new)", " ".join(labels.old), " ".join(labels.new))
+    check_parents(parse_parents(args.parent), args.new_labels, labels.old_types)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
     train = load_corpus(args.train, args.lang, label_map)
@@ -80,8 +81,25 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
         check_known_tags(validation.sentences, labels.labels, "the validation data", hint)
         _warn_unseen_types(train.sentences, validation.sentences)
     _log_corpus("train", train)
+    if args.rehearsal:
+        rehearsal = _rehearsal_corpus(args.rehearsal, args.lang)
+        _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
+        train.sentences.extend(rehearsal.sentences)
+        train.files.extend(rehearsal.files)
     base = load_base(args.base, args.trust_remote_code, args.allow_pickle, config=config, tokenizer=tokenizer)
     return _train_and_write(args, state, base, labels, train, validation, output, started)
+
+
+def _rehearsal_corpus(sources, lang):
+    """``--rehearsal``: text without the new types (one text per line, or CoNLL whose tags are dropped), trained as
+    all-O: the teacher's distillation decides among O and the old labels, and no word may become a new type."""
+    from labelgrow.data import Corpus
+    from labelgrow.diffing import read_unlabelled
+
+    sentences = read_unlabelled(sources, "auto", lang)
+    for s in sentences:
+        s.tags = ["O"] * len(s.tokens)
+    return Corpus(sentences, files=sorted({s.path for s in sentences}))
 
 
 def _check_new_types_present(sentences, new_types: list[str]) -> None:
@@ -175,11 +193,22 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         logger.warning("--reset-head: the classifier starts afresh; the old rows are not kept (a baseline)")
     frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
     logger.info("%s", frozen)
+    if args.freeze_old_rows:
+        from labelgrow.modeling import freeze_old_rows
+
+        freeze_old_rows(student, labels.num_old)
+        logger.info("the classifier's %d old rows are fixed: only the new rows learn there", labels.num_old)
     mode = args.kd if base.teacher is not None else "none"
     if mode != args.kd:
         logger.warning("--kd %s needs a teacher; the base has no NER head, so training uses --kd none", args.kd)
     loss_config = LossConfig(
-        mode, args.kd_alpha, args.kd_temperature, args.pseudo_label_threshold, labels.num_old, labels.outside_id
+        mode,
+        args.kd_alpha,
+        args.kd_temperature,
+        args.pseudo_label_threshold,
+        labels.num_old,
+        labels.outside_id,
+        args.kd_target,
     )
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     features = as_features(windows)
@@ -214,7 +243,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         max_length=max_length,
         head_learning_rate=args.head_learning_rate,
         frozen_modules=frozen.modules,
-        frozen_layers=args.freeze_layers,
+        frozen_layers=frozen.frozen_layers,
         share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,
     )
@@ -247,6 +276,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
             "labels": list(labels.labels),
             "old_types": labels.old_types,
             "new_types": list(args.new_labels),
+            "parents": parse_parents(args.parent),
             "languages": train.languages(),
             "loss": {
                 "mode": mode,

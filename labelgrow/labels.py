@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,3 +205,42 @@ def check_known_tags(sentences, known: Iterable[str], what: str, hint: str) -> N
             for tag, files in sorted(unknown.items())
         ]
         raise LabelgrowError(f"{what} has tags that are not in the label set: {'; '.join(parts)}. {hint}")
+
+
+def parse_parents(specs: str | Sequence[str] | Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    """``--parent FACILITY=LOC,ORG`` (repeatable, or a mapping from a recipe): the old types each new type refines.
+    A model that tags a gold LOC ``FACILITY`` has then refined it, not forgotten it (see labelgrow/metrics.py)."""
+    if not specs:
+        return {}
+    if isinstance(specs, Mapping):
+        items = [(str(k), v.split(",") if isinstance(v, str) else [str(x) for x in v]) for k, v in specs.items()]
+    else:
+        items = []
+        for spec in [specs] if isinstance(specs, str) else specs:
+            child, sep, rest = str(spec).partition("=")
+            if not sep or not child.strip() or not rest.strip():
+                raise LabelgrowError(f"--parent {spec!r}: expected NEW=OLD[,OLD...], e.g. --parent FACILITY=LOC,ORG")
+            items.append((child.strip(), rest.split(",")))
+    parents: dict[str, list[str]] = {}
+    for child, olds in items:
+        olds = [o.strip() for o in olds if o.strip()]
+        if child in parents:
+            raise LabelgrowError(f"--parent: {child} is given twice")
+        if not olds:
+            raise LabelgrowError(f"--parent {child}=: name at least one old type it refines")
+        parents[child] = olds
+    return parents
+
+
+def check_parents(parents: Mapping[str, Sequence[str]], new_types: Iterable[str], old_types: Iterable[str]) -> None:
+    """Each key must be a new type and each parent an old type of the model."""
+    new, old = set(new_types), set(old_types)
+    for child, olds in parents.items():
+        if child not in new:
+            raise LabelgrowError(f"--parent {child}=...: {child} is not a new label ({', '.join(sorted(new)) or '-'})")
+        unknown = [o for o in olds if o not in old]
+        if unknown:
+            raise LabelgrowError(
+                f"--parent {child}={','.join(olds)}: {', '.join(unknown)} is not an old type "
+                f"({', '.join(sorted(old)) or '-'})"
+            )

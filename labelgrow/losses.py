@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from labelgrow.configuration import KD_MODES
+from labelgrow.configuration import KD_MODES, KD_TARGETS
 
 IGNORE_INDEX = -100
 
@@ -34,6 +34,10 @@ class LossConfig:
     pseudo_label_threshold: float = 0.0  # o-aware: CE towards teacher labels with p >= threshold on gold O; 0 = off
     num_old: int = 1  # the first num_old logits are the base model's labels
     outside_id: int = 0
+    # how the student's old-label distribution is read for KD: "old-slice" renormalises its old logits alone (the
+    # new labels' probability is invisible to KD); "unbiased" (MiB) folds the new labels' probability into O, so
+    # probability a new label takes from an old label the teacher believes in is penalised, from O it is not
+    kd_target: str = "unbiased"
 
     def __post_init__(self) -> None:
         if self.mode not in KD_MODES:
@@ -42,6 +46,8 @@ class LossConfig:
             raise ValueError(f"--kd-alpha must be in [0, 1], not {self.alpha}")
         if self.temperature <= 0:
             raise ValueError(f"--kd-temperature must be > 0, not {self.temperature}")
+        if self.kd_target not in KD_TARGETS:
+            raise ValueError(f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}")
         if not 0.0 <= self.pseudo_label_threshold <= 1.0:
             raise ValueError(f"--pseudo-label-threshold must be in [0, 1], not {self.pseudo_label_threshold}")
 
@@ -53,6 +59,8 @@ class LossConfig:
 def describe_loss(config: LossConfig) -> str:
     """One sentence for logs, labelgrow.json and the model card: which loss, with which settings."""
     kd = f"KD (T={config.temperature}, alpha={config.alpha}) from the teacher on the old-label slice"
+    if config.kd_target == "unbiased":
+        kd += " with the new labels' probability counted as O (unbiased, MiB)"
     if config.mode == "none":
         return "CE on all words, no teacher (naive fine-tuning)"
     if config.mode == "seed":
@@ -86,6 +94,15 @@ def distillation(student_old: torch.Tensor, teacher: torch.Tensor, temperature: 
     return (log_teacher.exp() * (log_teacher - log_student)).sum(-1)
 
 
+def unbiased_student_logits(logits: torch.Tensor, num_old: int, outside_id: int) -> torch.Tensor:
+    """The student's logits over the old labels with every new label's probability folded into O (MiB's unbiased
+    distillation): softmax of the result is (P(O) + P(new), P(old_1), ...). [N, num_old]"""
+    folded = logits[:, :num_old].clone()
+    outside_and_new = torch.cat([logits[:, outside_id : outside_id + 1], logits[:, num_old:]], dim=-1)
+    folded[:, outside_id] = torch.logsumexp(outside_and_new, dim=-1)
+    return folded
+
+
 def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
     """Per-word -log P(O or any old label): a gold-O word in new-label data is "not new", nothing more. [N]"""
     return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
@@ -110,7 +127,13 @@ def compute_loss(
         alpha = 0.0
     else:
         teacher = teacher_logits[scored].float()
-        kd_all = distillation(student[:, : config.num_old], teacher, config.temperature)
+        if config.kd_target == "unbiased":
+            # the temperature applies to the logits before folding: fold the softened logits, undo the scaling
+            t = config.temperature
+            student_old = unbiased_student_logits(student / t, config.num_old, config.outside_id) * t
+        else:
+            student_old = student[:, : config.num_old]
+        kd_all = distillation(student_old, teacher, config.temperature)
         alpha = config.alpha
         if config.mode == "seed":
             ce_per_word = F.cross_entropy(student, gold, reduction="none")

@@ -221,9 +221,12 @@ class FreezeSummary:
         )
 
 
-def freeze(model: nn.Module, layers: int, embeddings: bool = True) -> FreezeSummary:
-    """Freeze the embeddings (optionally) and encoder layers ``0..layers-1``; the rest stays trainable."""
-    blocks = encoder_layers(model) if layers > 0 else None
+def freeze(model: nn.Module, layers: int | str, embeddings: bool = True) -> FreezeSummary:
+    """Freeze the embeddings (optionally) and encoder layers ``0..layers-1`` (``"all"``: every layer); the rest
+    stays trainable."""
+    blocks = encoder_layers(model) if layers == "all" or layers > 0 else None
+    if layers == "all":
+        layers = len(blocks)
     if blocks is not None and layers > len(blocks):
         raise LabelgrowError(f"--freeze-layers {layers}: the model has only {len(blocks)} encoder layers")
     modules = [input_embeddings_module(model)] if embeddings else []
@@ -233,3 +236,39 @@ def freeze(model: nn.Module, layers: int, embeddings: bool = True) -> FreezeSumm
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return FreezeSummary(trainable, total, layers, embeddings, modules)
+
+
+def freeze_old_rows(model: nn.Module, num_old: int) -> None:
+    """Keep the classifier's first ``num_old`` rows (the base's labels) fixed: their gradient is zeroed, so with a
+    frozen encoder the old logits stay the teacher's exactly and only the new rows learn ("Learn or Recall?", 2024).
+    The classifier has no weight decay in labelgrow's optimizer, so zero gradients leave the rows untouched."""
+    head = find_classifier(model)
+
+    def zero_old(grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        grad[:num_old] = 0
+        return grad
+
+    head.weight.register_hook(zero_old)
+    if head.bias is not None:
+        head.bias.register_hook(zero_old)
+
+
+@torch.no_grad()
+def interpolate_with_teacher(student: nn.Module, teacher: nn.Module, weight: float) -> nn.Module:
+    """Weight averaging (WiSE-FT): every parameter the student shares with the teacher becomes
+    ``weight * student + (1 - weight) * teacher``; the classifier's old rows are mixed the same way and its new
+    rows are kept. ``weight`` 1 is the student, 0 the teacher (with the student's new rows). In place."""
+    if not 0.0 <= weight <= 1.0:
+        raise LabelgrowError(f"interpolation weight must be in [0, 1], not {weight}")
+    theirs = dict(teacher.named_parameters())
+    for name, mine in student.named_parameters():
+        other = theirs.get(name)
+        if other is None:
+            continue
+        if mine.shape[1:] != other.shape[1:] or (mine.dim() and mine.shape[0] < other.shape[0]):
+            shapes = f"student {tuple(mine.shape)}, teacher {tuple(other.shape)}"
+            raise LabelgrowError(f"cannot interpolate {name}: {shapes}")
+        target = mine[: other.shape[0]] if mine.dim() else mine  # a grown classifier: its old rows
+        target.mul_(weight).add_(other.to(mine.dtype), alpha=1.0 - weight)
+    return student

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from labelgrow.data import Sentence, read_conll, read_text, tokenize_with_offsets
-from labelgrow.evaluation import extract_entities
 from labelgrow.labels import repair_bio
+from labelgrow.metrics import extract_entities
 
 INPUT_FORMATS = ("text", "conll")
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from labelgrow.evaluation import ALL
+from labelgrow.metrics import ALL, CHANGES, change_totals
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def language_rows(report: dict, teacher: dict | None = None) -> list[list[str]]:
+def language_rows(report: dict, teacher: dict | None = None, parent: dict | None = None) -> list[list[str]]:
     """One row per language (then "all"): sentences, old-label F1, new-label F1, micro F1 over the annotated types
-    ("-" where the gold has no entity of a group), and, given a teacher report, the teacher's
-    old-label F1 and the forgetting when a teacher report is given)."""
+    ("-" where the gold has no entity of a group), and, given a teacher report, the teacher's old-label F1 and the
+    forgetting; given ``parent`` (the scores with refinements into a --parent type counted as kept), that forgetting
+    too."""
     rows = []
     blocks = {**report["languages"], ALL: report["overall"]}
     for lang, block in blocks.items():
@@ -30,13 +31,18 @@ def language_rows(report: dict, teacher: dict | None = None) -> list[list[str]]:
             t_block = teacher["overall"] if lang == ALL else teacher["languages"].get(lang)
             t_old = t_block["old"]["f1"] if t_block and t_block["old"]["support"] else None
             row += [_fmt(t_old), _fmt(None if t_old is None else t_old - block["old"]["f1"])]
+            if parent is not None:
+                p_block = parent["overall"] if lang == ALL else parent["languages"][lang]
+                row.append(_fmt(None if t_old is None else t_old - p_block["old"]["f1"]))
         rows.append(row)
     return rows
 
 
-def language_header(with_teacher: bool) -> list[str]:
+def language_header(with_teacher: bool, with_parents: bool = False) -> list[str]:
     header = ["lang", "sentences", "old F1", "new F1", "all F1"]
-    return [*header, "teacher old F1", "forgetting"] if with_teacher else header
+    if not with_teacher:
+        return header
+    return [*header, "teacher old F1", "forgetting", *(["not refinement"] if with_parents else [])]
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -55,8 +61,74 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def language_table(report: dict, teacher: dict | None = None) -> str:
-    return text_table(language_header(teacher is not None), language_rows(report, teacher))
+def language_table(report: dict, teacher: dict | None = None, parent: dict | None = None) -> str:
+    return text_table(language_header(teacher is not None, parent is not None), language_rows(report, teacher, parent))
+
+
+def change_rows(changes: dict) -> list[list[str]]:
+    """language x old label rows of the change report: the teacher's entities and what the model made of them."""
+    rows = []
+    blocks = {**changes["languages"], ALL: changes["overall"]}
+    for lang, block in blocks.items():
+        for type_, counts in [*sorted(block.items()), ("(all)", change_totals(block))]:
+            if type_ == "(all)" and len(block) < 2:
+                continue
+            followed = sum(counts[c] for c in CHANGES)
+            rows.append([lang, type_, str(followed), *(str(counts[c]) for c in changes["changes"])])
+    return rows
+
+
+def change_header(changes: dict) -> list[str]:
+    return ["lang", "label", "teacher's", *changes["changes"]]
+
+
+def change_table(changes: dict) -> str:
+    return text_table(change_header(changes), change_rows(changes))
+
+
+def example_lines(changes: dict, per_change: int = 2, markdown: bool = False) -> list[str]:
+    """A few examples of each change (not ``kept``), each with its source file and line."""
+    lines = []
+    for change, found in changes["examples"].items():
+        for example in found[:per_change]:
+            entity = f"`{example['entity']}`" if markdown else repr(example["entity"])
+            became = example["model"] + (
+                f" ({example['model_entity']})" if example["model_entity"] not in ("", example["entity"]) else ""
+            )
+            lines.append(
+                f"{'- ' if markdown else '  '}{change}: {entity} {example['teacher']} -> {became}"
+                f"  [{example['lang']}, {example['source']}]"
+            )
+    return lines
+
+
+def verdict(report: dict) -> list[str]:
+    """Three lines a reader takes in at a glance: what was learned, what was forgotten, where."""
+    scores, lines = report["scores"], []
+    overall = scores["overall"]
+    if report["new_types"]:
+        per_type = ", ".join(
+            f"{t} {overall['labels'][t]['f1']:.1f}" for t in report["new_types"] if t in overall["labels"]
+        )
+        lines.append(f"Learned: {per_type or 'no new-type entity in the gold'} (F1 over all languages).")
+    forgot = report.get("forgetting")
+    if forgot:
+        plain = forgot[ALL]["old"]
+        parent = report.get("parent_forgetting", {}).get(ALL, {}).get("old")
+        extra = f"; {parent:.1f} of it not refinement into a --parent type" if parent is not None else ""
+        lines.append(f"Forgotten: {plain:.1f} F1 points on the old labels over all languages{extra}.")
+        worst = [
+            (points, lang, type_)
+            for lang, block in (report.get("parent_forgetting") or forgot).items()
+            if lang != ALL
+            for type_, points in block["labels"].items()
+        ]
+        worst.sort(reverse=True)
+        if worst and worst[0][0] > 0:
+            lines.append("Where: " + ", ".join(f"{t} in {lang} -{p:.1f}" for p, lang, t in worst[:3] if p > 0) + ".")
+        else:
+            lines.append("Where: no old label lost F1 in any language.")
+    return lines
 
 
 def label_rows(report: dict) -> list[list[str]]:
@@ -89,13 +161,17 @@ LABEL_HEADER = ["lang", "label", "group", "precision", "recall", "F1", "support"
 
 def markdown_report(report: dict) -> str:
     teacher = report.get("teacher_scores")
-    lines = [f"# labelgrow evaluation of `{report['model']}`", ""]
+    parent = report.get("parent_scores")
+    lines = [f"# labelgrow evaluation of `{report['model']}`", "", *verdict(report), ""]
     lines += [
         f"- data: {report['data']['sentences']} sentences from {len(report['data']['files'])} file(s); "
         f"languages {', '.join(report['data']['languages'])}",
         f"- scoring: seqeval entity level, `{report['mode']}` mode; F1 in points (0-100)",
         f"- old labels: {', '.join(report['old_types']) or '-'}; new labels: {', '.join(report['new_types']) or '-'}",
     ]
+    if report.get("parents"):
+        refines = "; ".join(f"{k} refines {', '.join(v)}" for k, v in report["parents"].items())
+        lines.append(f'- --parent: {refines} ("not refinement" counts such an entity as kept)')
     if report["data"]["unknown_tags_scored_as_o"]:
         lines.append(f"- {report['data']['unknown_tags_scored_as_o']} gold tag(s) unknown to the model scored as O")
     if report["data"]["label_map_changes"]:
@@ -106,15 +182,31 @@ def markdown_report(report: dict) -> str:
         "",
         "## Per language",
         "",
-        markdown_table(language_header(teacher is not None), language_rows(report["scores"], teacher)),
+        markdown_table(
+            language_header(teacher is not None, parent is not None), language_rows(report["scores"], teacher, parent)
+        ),
     ]
     lines += ["", "## Per language and label", "", markdown_table(LABEL_HEADER, label_rows(report)), ""]
-    lines += ["![per-language F1: old and new labels, model and teacher](report.png)", ""]
+    changes = report.get("changes")
+    if changes:
+        lines += [
+            "## What became of the old entities",
+            "",
+            f"Followed: {changes['reference']}. *refined*: now a new type; *lost*: now O; *confused*: another old "
+            "type; *boundary*: same type, other span; *gained*: a gold entity the teacher missed, found.",
+            "",
+            markdown_table(change_header(changes), change_rows(changes)),
+            "",
+            *example_lines(changes, per_change=5, markdown=True),
+            "",
+        ]
+    lines += ["![F1 per language and label: teacher and model for each old label, then the new labels](report.png)", ""]
     return "\n".join(lines)
 
 
 def plot(report: dict, path: Path) -> None:
-    """Grouped bars per language: old-label F1 (teacher, model) and new-label F1 (model)."""
+    """Per language (then all), one bar per old label for the teacher (light) and the model (dark), then each new
+    label: a type the model lost stands out at a glance, which a per-language mean hides."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,39 +214,31 @@ def plot(report: dict, path: Path) -> None:
 
     scores, teacher = report["scores"], report.get("teacher_scores")
     langs = [*scores["languages"], ALL]
+    palette = plt.get_cmap("tab10").colors
 
-    def block(r: dict, lang: str) -> dict | None:
-        return r["overall"] if lang == ALL else r["languages"].get(lang)
+    def f1(r: dict | None, lang: str, type_: str) -> float:
+        block = None if r is None else (r["overall"] if lang == ALL else r["languages"].get(lang))
+        return block["labels"].get(type_, {}).get("f1", 0.0) if block else 0.0
 
-    series = []
-    if teacher:
-        series.append(
-            (
-                "old labels, teacher",
-                [block(teacher, lang)["old"]["f1"] if block(teacher, lang) else 0 for lang in langs],
-                "#9e9e9e",
-            )
-        )
-    series.append(("old labels, model", [block(scores, lang)["old"]["f1"] for lang in langs], "#1f77b4"))
-    if report["new_types"]:
-        series.append(
-            (
-                f"new labels ({', '.join(report['new_types'])}), model",
-                [block(scores, lang)["new"]["f1"] for lang in langs],
-                "#ff7f0e",
-            )
-        )
-    width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(langs) + 2), 4.2))
-    for k, (name, values, color) in enumerate(series):
+    series = []  # (legend, values, color, alpha, hatch)
+    for k, type_ in enumerate(report["old_types"]):
+        color = palette[k % len(palette)]
+        if teacher:
+            series.append((f"{type_} teacher", [f1(teacher, x, type_) for x in langs], color, 0.35, "//"))
+        series.append((f"{type_} model", [f1(scores, x, type_) for x in langs], color, 1.0, None))
+    for k, type_ in enumerate(report["new_types"], len(report["old_types"])):
+        series.append((f"{type_} (new)", [f1(scores, x, type_) for x in langs], palette[k % len(palette)], 1.0, ".."))
+    width = 0.85 / max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(max(7.0, (0.28 * len(series) + 0.5) * len(langs) + 2), 4.6))
+    for k, (name, values, color, alpha, hatch) in enumerate(series):
         xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(langs))]
-        bars = ax.bar(xs, values, width, label=name, color=color)
-        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+        bars = ax.bar(xs, values, width, label=name, color=color, alpha=alpha, hatch=hatch, edgecolor="white")
+        ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
     ax.set_xticks(range(len(langs)), langs)
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 108)
     ax.set_ylabel("entity F1 (points)")
-    ax.set_title(f"{Path(report['model']).name}: per-language F1", fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(series), frameon=False)
+    ax.set_title(f"{Path(report['model']).name}: F1 per language and label", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(len(series), 6), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -167,3 +251,22 @@ def write_report(report: dict, directory: Path) -> None:
     (directory / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (directory / "report.md").write_text(markdown_report(report), encoding="utf-8")
     plot(report, directory / "report.png")
+
+
+def diff_markdown(report: dict) -> str:
+    """diff.md: what the grown model did with the teacher's old-type entities on text without gold."""
+    changes = report["changes"]
+    return "\n".join(
+        [
+            f"# labelgrow diff: `{report['model']}` against `{report['teacher']}`",
+            "",
+            f"- data: {report['data']['sentences']} texts from {len(report['data']['files'])} file(s); "
+            f"languages {', '.join(report['data']['languages'])}",
+            f"- followed: {changes['reference']}; *added*: a model old-type entity overlapping none of the teacher's",
+            "",
+            markdown_table(change_header(changes), change_rows(changes)),
+            "",
+            *example_lines(changes, per_change=10, markdown=True),
+            "",
+        ]
+    )

@@ -17,9 +17,9 @@ from transformers import Trainer
 
 from labelgrow.data import Sentence
 from labelgrow.errors import LabelgrowError
-from labelgrow.evaluation import score, training_metrics
 from labelgrow.inference import precision_dtype, predict_words
 from labelgrow.losses import LossConfig, compute_loss
+from labelgrow.metrics import score, training_metrics
 from labelgrow.modeling import find_classifier
 from labelgrow.teacher import share_frozen_trunk, teacher_dtype
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.tiny_models import TRAIN, build_token_classifier
+from tests.tiny_models import TRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTICONER = (
@@ -19,14 +19,19 @@ MULTICONER = (
 
 
 def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, tmp_path):
-    teacher_dir = tmp_path / "teacher"  # 5 layers: one variant freezes 4
-    build_token_classifier(teacher_dir, tokenizer, num_hidden_layers=5)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "teacher-sentences: 2\nnew-sentences: 2\neval-sentences: 2\nnew-eval-sentences: 2\nrehearsal-sentences: 2\n"
+        "epochs: 1\nteacher-epochs: 1\nteacher-seeds: [42, 45]\nseeds: [42]\n"
+        "methods: [naive, default, rehearsal, new-rows, interp50]\n"
+    )
     shared = tmp_path / "shared" / "datasets"
     for lang in ("en", "de", "zh", "es", "fr", "ru"):
         for split in ("train", "test"):
             (shared / "wikiann" / lang).mkdir(parents=True, exist_ok=True)
             (shared / "wikiann" / lang / f"{split}.txt").write_text(
-                TRAIN.get(lang, TRAIN["en"]).replace("FACILITY", "LOC"), encoding="utf-8"
+                TRAIN.get(lang, TRAIN["en"]).replace("FACILITY", "LOC") + "\nSiemens B-ORG\nin O\nHamburg B-LOC\n",
+                encoding="utf-8",
             )
     for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
         (shared / "multiconer2" / lang).mkdir(parents=True)
@@ -36,53 +41,65 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     cmd = [
         sys.executable,
         str(ROOT / "benchmarks" / "wikiann_facility.py"),
+        "--config",
+        str(recipe),
         "--shared",
         str(tmp_path / "shared"),
         "--encoder",
         str(encoder_dir),
-        "--teacher",
-        str(teacher_dir),
         "--out",
         str(out),
+        "--teacher-seeds",
+        "3",
         "--teacher-sentences",
-        "2",
-        "--new-sentences",
-        "2",
-        "--eval-sentences",
-        "2",
-        "--new-eval-sentences",
-        "2",
-        "--epochs",
+        "50",
+        "--seeds",
         "1",
-        "--teacher-epochs",
-        "1",
+        "2",
         "--cpu",
         "--max-length",
         "64",
-        "--extra-seeds",
-        "7",
     ]
     done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"}
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((out / "results.json").read_text())
-    names = [m["method"] for m in result["methods"]]
-    assert len(names) == 9 and names[-1] == "joint training upper bound"
-    for method in result["methods"]:
-        assert set(method["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
-        assert len(method["new_f1"]) == 12 and method["cost"]["peak_rss_mb"] > 0
-        assert "forgetting_mean" in method and "forgetting_mean" in method["argmax"]
-        assert set(method["argmax"]["old_f1"]) == set(method["old_f1"])
-    assert [(r["method"], r["seed"]) for r in result["seeds"]] == [
-        ("labelgrow default (o-aware)", 7),
-        ("labelgrow --freeze-layers 4", 7),
+    # typed options win over the recipe; the recipe fills the rest
+    assert result["settings"]["teacher_seeds"] == [3] and result["settings"]["seeds"] == [1, 2]
+    assert result["settings"]["teacher_sentences"] == 50 and result["settings"]["new_sentences"] == 2
+    cells = [(r["method"], r["teacher_seed"], r["seed"]) for r in result["cells"]]
+    assert cells == [
+        ("naive fine-tuning (grown head, CE only)", 3, 1),
+        ("labelgrow default", 3, 1),
+        ("labelgrow + rehearsal on WikiANN text", 3, 1),
+        ("frozen encoder and old rows: new rows only (Learn or Recall?)", 3, 1),
+        ("labelgrow default averaged with the teacher, 0.5", 3, 1),
+        ("labelgrow default", 3, 2),  # the first seed of every teacher first, then the other seeds
+        ("joint training upper bound", 3, 3),
     ]
-    assert "| labelgrow default (o-aware) | mean |" in (out / "results.md").read_text()
-    assert (out / "methods" / "m2-seed7" / "benchmark-eval.json").exists()  # scores kept for a re-run
-    stamp = json.loads((out / "methods" / "m2" / "benchmark-settings.json").read_text())
+    for row in result["cells"]:
+        assert set(row["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
+        assert len(row["new_f1"]) == 12
+        assert set(row["argmax"]["old_f1"]) == set(row["old_f1"])
+    for row in result["cells"][:-1]:  # against the teacher: both kinds of forgetting and the change counts
+        assert {"forgetting_mean", "not_refinement_max", "changes"} <= set(row)
+        assert row["not_refinement_mean"] <= row["forgetting_mean"] + 1e-9  # a refinement is never a loss
+        assert set(row["changes"]) == {"kept", "refined", "lost", "confused", "boundary", "gained"}
+    assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][4]  # interpolated
+    new_rows = json.loads((out / "methods" / "t3" / "new-rows-s1" / "labelgrow.json").read_text())
+    assert new_rows["settings"]["freeze_old_rows"] and new_rows["settings"]["freeze_layers"] == "all"
+    assert new_rows["parents"] == {"FACILITY": ["LOC", "ORG"]}
+    rehearsal = json.loads((out / "methods" / "t3" / "rehearsal-s1" / "labelgrow.json").read_text())
+    assert len(rehearsal["settings"]["rehearsal"]) == 3
+    assert (out / "methods" / "t3" / "default-s2" / "benchmark-tags.json").exists()  # tags kept for a re-run
+    stamp = json.loads((out / "methods" / "t3" / "default-s1" / "benchmark-settings.json").read_text())
     assert len(stamp["_labelgrow_code"]) == 16  # runs made by other code are not reused
     assert result["inference"]["speedup"] > 0
-    assert "| labelgrow default (o-aware) |" in (out / "results.md").read_text()
-    assert "decoded by per-word argmax" in (out / "results.md").read_text()
+    md = (out / "results.md").read_text()
+    assert "| labelgrow default | 2 |" in md  # two cells: the spread over seeds
+    assert "decoded by per-word argmax" in md
     assert (out / "results.png").stat().st_size > 10000
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    # nothing trains again: the teacher, naive, default x2, rehearsal, new rows and the joint bound are reused
+    assert again.returncode == 0 and again.stderr.count("reusing") == 7 and "training ->" not in again.stderr

@@ -199,3 +199,74 @@ def test_decoding_choice_reaches_predict_and_eval(models, gold_dir, tmp_path):
     assert report["decode"] == "argmax"
     with pytest.raises(LabelgrowError, match="--decode must be one of bio, argmax, not 'beam'"):
         EvalArguments(model="m", data=["d"], decode="beam")
+
+
+def test_eval_reports_what_became_of_each_old_entity_and_parent_aware_forgetting(models, gold_dir, tmp_path):
+    report = run_eval(
+        EvalArguments(
+            model=str(models / "student"),
+            data=[str(gold_dir)],
+            teacher=str(models / "teacher"),
+            report=str(tmp_path / "report"),
+            parent=["FACILITY=LOC"],
+        )
+    )
+    changes = report["changes"]
+    # en: Angela Merkel (PER) and Hamburg (LOC) kept, Siemens (ORG) lost; the teacher's LOC on Heathrow is wrong
+    # (gold FACILITY), so it is not followed. zh: 上海 LOC became FACILITY: refined.
+    assert changes["languages"]["en"] == {
+        "PER": {"kept": 1, "refined": 0, "lost": 0, "confused": 0, "boundary": 0, "gained": 0},
+        "ORG": {"kept": 0, "refined": 0, "lost": 1, "confused": 0, "boundary": 0, "gained": 0},
+        "LOC": {"kept": 1, "refined": 0, "lost": 0, "confused": 0, "boundary": 0, "gained": 0},
+    }
+    assert changes["languages"]["zh"]["LOC"]["refined"] == 1
+    assert changes["examples"]["lost"][0]["source"].endswith("en/test.txt:8")  # the sentence starts on line 8
+    # plain forgetting counts 上海 as a lost LOC; with FACILITY refining LOC it is kept
+    assert report["forgetting"]["zh"]["labels"] == {"LOC": 100.0}
+    assert report["parent_forgetting"]["zh"]["labels"] == {"LOC": 0.0}
+    assert report["parent_forgetting"]["en"]["labels"]["ORG"] == 100.0  # a real loss stays a loss
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert md.splitlines()[2].startswith("Learned: FACILITY")
+    assert "| zh | LOC | 1 | 0 | 1 | 0 | 0 | 0 | 0 |" in md
+    assert "- lost: `Siemens` ORG -> O  [en, " in md
+
+
+def test_eval_parent_must_name_a_new_and_an_old_type(models, gold_dir):
+    with pytest.raises(LabelgrowError, match="MISC is not an old type"):
+        run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], parent=["FACILITY=MISC"]))
+
+
+def test_diff_without_gold_on_raw_text_and_conll(models, tmp_path):
+    from labelgrow.diffing import DiffArguments, run_diff
+
+    text = tmp_path / "en" / "production.txt"
+    text.parent.mkdir()
+    text.write_text("Angela Merkel visited Heathrow Airport .\n\nSiemens in Hamburg\n", encoding="utf-8")
+    conll = tmp_path / "zh.txt"
+    conll.write_text("上 B-LOC\n海 I-LOC\n很 O\n大 O\n", encoding="utf-8")
+    report = run_diff(
+        DiffArguments(
+            teacher=str(models / "teacher"),
+            model=str(models / "student"),
+            data=[str(text), str(conll)],
+            report=str(tmp_path / "diff"),
+        )
+    )
+    assert report["data"]["sentences"] == 3 and report["data"]["languages"] == ["en", "zh"]
+    en, zh = report["changes"]["languages"]["en"], report["changes"]["languages"]["zh"]
+    # without gold every teacher entity is followed: Heathrow (teacher LOC) became FACILITY
+    assert en["LOC"] == {"kept": 1, "refined": 1, "lost": 0, "confused": 0, "boundary": 0, "added": 0}
+    assert en["ORG"]["lost"] == 1 and en["PER"]["kept"] == 1
+    assert zh["LOC"]["refined"] == 1
+    lost = report["changes"]["examples"]["lost"][0]
+    assert lost["source"] == f"{text}:3" and lost["entity"] == "Siemens"
+    assert "refined: `Heathrow` LOC -> FACILITY (Heathrow Airport)" in (tmp_path / "diff" / "diff.md").read_text()
+
+
+def test_diff_needs_a_shared_type_and_existing_data(models, tmp_path):
+    from labelgrow.diffing import DiffArguments, run_diff
+
+    with pytest.raises(LabelgrowError, match=r"--data .*missing.txt: no such file"):
+        run_diff(DiffArguments(teacher=str(models / "teacher"), model=str(models / "student"), data=["missing.txt"]))
+    with pytest.raises(LabelgrowError, match="--format must be one of auto, text, conll"):
+        DiffArguments(teacher="t", model="m", data=["x"], format="csv")

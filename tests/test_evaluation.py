@@ -6,7 +6,7 @@ import pytest
 from seqeval.metrics import classification_report
 
 from labelgrow.data import Sentence
-from labelgrow.evaluation import score
+from labelgrow.metrics import score
 
 TYPES = ["PER", "LOC", "FAC"]
 

@@ -48,7 +48,7 @@ def test_none_is_plain_ce_over_scored_words():
 
 
 def test_seed_is_ce_plus_kd_on_the_old_slice_per_word():
-    out = compute_loss(LOGITS, LABELS, TEACHER, config("seed"))
+    out = compute_loss(LOGITS, LABELS, TEACHER, config("seed", kd_target="old-slice"))
     ce_mean = (ce(ROWS[0], 0) + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
     kd_mean = sum(kl(TROWS[i], ROWS[i][:2], 2.0) for i in range(3)) / 3
     assert out.ce.item() == pytest.approx(ce_mean, rel=1e-6)
@@ -57,7 +57,7 @@ def test_seed_is_ce_plus_kd_on_the_old_slice_per_word():
 
 
 def test_o_aware_unbiased_ce_on_gold_o_and_kd_only_there():
-    out = compute_loss(LOGITS, LABELS, TEACHER, config("o-aware"))
+    out = compute_loss(LOGITS, LABELS, TEACHER, config("o-aware", kd_target="old-slice"))
     p0 = softmax(ROWS[0])
     unbiased = -math.log(p0[0] + p0[1])  # gold O: "O or any old label"
     ce_mean = (unbiased + ce(ROWS[1], 2) + ce(ROWS[2], 1)) / 3
@@ -145,3 +145,34 @@ def test_collated_cached_teacher_logits_land_on_the_scored_positions():
     assert batch["teacher_logits"].dtype == torch.float16 and batch["teacher_logits"].shape == (2, 4, 2)
     assert batch["teacher_logits"][0, 1].tolist() == [1.0, 2.0] and batch["teacher_logits"][1, 1].tolist() == [3, 4]
     assert batch["teacher_logits"][0, 2].abs().sum() == 0
+
+
+def test_unbiased_kd_counts_the_new_labels_probability_as_outside():
+    # one gold-O word; student probabilities O 1/5, PER 1/5, NEW 3/5; teacher O 1/5, PER 4/5. alpha 1 (KD only), T 1.
+    logits = torch.tensor([[[0.0, 0.0, math.log(3.0)]]])
+    teacher = torch.tensor([[[0.0, math.log(4.0)]]])
+    labels = torch.tensor([[0]])
+    unbiased = LossConfig("o-aware", 1.0, 1.0, 0.0, num_old=2, outside_id=0, kd_target="unbiased")
+    old_slice = LossConfig("o-aware", 1.0, 1.0, 0.0, num_old=2, outside_id=0, kd_target="old-slice")
+    # unbiased: the student is (O or NEW) 4/5, PER 1/5: KL = 1/5 ln(1/4) + 4/5 ln 4 = 3/5 ln 4
+    assert compute_loss(logits, labels, teacher, unbiased).loss.item() == pytest.approx(0.6 * math.log(4.0), rel=1e-5)
+    # old slice: the student's old labels renormalised are 1/2, 1/2, whatever NEW takes
+    expected = 0.2 * math.log(0.2 / 0.5) + 0.8 * math.log(0.8 / 0.5)
+    assert compute_loss(logits, labels, teacher, old_slice).loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_unbiased_kd_at_a_temperature_folds_the_softened_probabilities():
+    t = 2.0
+    logits = torch.tensor([[[1.0, 2.0, 0.5]]])
+    teacher = torch.tensor([[[0.3, 1.7]]])
+    config = LossConfig("o-aware", 1.0, t, 0.0, num_old=2, outside_id=0, kd_target="unbiased")
+    q = softmax([x / t for x in [1.0, 2.0, 0.5]])
+    p = softmax([x / t for x in [0.3, 1.7]])
+    folded = [q[0] + q[2], q[1]]
+    expected = t**2 * sum(pi * math.log(pi / qi) for pi, qi in zip(p, folded, strict=True))
+    assert compute_loss(logits, torch.tensor([[0]]), teacher, config).loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_kd_target_is_validated():
+    with pytest.raises(ValueError, match="--kd-target must be one of old-slice, unbiased"):
+        LossConfig(kd_target="folded")

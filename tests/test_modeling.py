@@ -132,3 +132,39 @@ def test_reset_head_discards_every_row(tokenizer):
     reset_classifier(model)
     assert not torch.equal(model.classifier.weight[:7], before[:7])
     assert model.classifier.bias.abs().sum() == 0 and model.classifier.weight.std() < 0.05
+
+
+def test_freeze_old_rows_keeps_them_exact_through_training_steps(tokenizer):
+    from labelgrow.modeling import freeze_old_rows
+
+    model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+    expand_classifier(model, LabelSet(tuple(SHUFFLED), ("FACILITY",)))
+    freeze_old_rows(model, 7)
+    old_w, old_b = model.classifier.weight[:7].clone(), model.classifier.bias[:7].clone()
+    new_w = model.classifier.weight[7:].clone()
+    optimizer = torch.optim.AdamW(model.classifier.parameters(), lr=0.1, weight_decay=0.0)
+    ids, mask = random_batch(len(tokenizer), 0)
+    for _ in range(3):
+        model(input_ids=ids, attention_mask=mask).logits.logsumexp(-1).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    assert torch.equal(model.classifier.weight[:7], old_w) and torch.equal(model.classifier.bias[:7], old_b)
+    assert not torch.equal(model.classifier.weight[7:], new_w)  # the new rows learned
+
+
+def test_interpolate_with_teacher_mixes_shared_weights_and_keeps_new_rows(tokenizer):
+    from labelgrow.modeling import interpolate_with_teacher
+
+    teacher = build_token_classifier(None, tokenizer, labels=SHUFFLED, seed=1)
+    student = build_token_classifier(None, tokenizer, labels=SHUFFLED, seed=2)
+    expand_classifier(student, LabelSet(tuple(SHUFFLED), ("FACILITY",)))
+    before = {n: p.clone() for n, p in student.named_parameters()}
+    interpolate_with_teacher(student, teacher, 0.25)
+    mine = dict(student.named_parameters())
+    for name, theirs in teacher.named_parameters():
+        rows = theirs.shape[0] if theirs.dim() else None
+        expected = 0.25 * before[name][:rows] + 0.75 * theirs
+        assert torch.allclose(mine[name][:rows], expected, atol=1e-6), name
+    assert torch.equal(mine["classifier.weight"][7:], before["classifier.weight"][7:])
+    with pytest.raises(LabelgrowError, match=r"interpolation weight must be in \[0, 1\]"):
+        interpolate_with_teacher(student, teacher, 1.5)

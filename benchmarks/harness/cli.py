@@ -1,0 +1,249 @@
+"""The command line every scenario shares, and the grid runner: teacher seeds x seeds, each method on its cells,
+the joint bound, scores, tables and figure in OUT/results.{json,md,png}."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import render
+from harness.protocol import Scenario
+from harness.runs import ROOT, Progress, interpolate_once, train_once
+from harness.scoring import evaluate, load_sets, mean, model_tags, throughput
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, help="YAML with any of the options below; options typed here win")
+    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    p.add_argument("--encoder", default="runs/me5s-xlmr", help="the plain encoder teachers are built from")
+    p.add_argument("--teacher", help="an existing teacher (skips building one; the teacher seeds are then unused)")
+    p.add_argument("--out", default=None)
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--teacher-epochs", type=float, default=1.0)
+    p.add_argument("--learning-rate", type=float, default=5e-5)
+    p.add_argument("--teacher-learning-rate", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--eval-batch-size", type=int, default=64)
+    p.add_argument("--max-length", type=int, default=None)
+    p.add_argument("--teacher-seeds", type=int, nargs="+", default=[42], help="one teacher per seed")
+    p.add_argument("--seeds", type=int, nargs="+", default=[42], help="extension seeds (grid methods run them all)")
+    p.add_argument("--methods", nargs="*", help="method keys or names to run (default: all)")
+    p.add_argument("--no-joint", action="store_true", help="skip the joint-training upper bound")
+    p.add_argument("--no-throughput", action="store_true", help="skip the inference speed comparison")
+    p.add_argument("--cpu", action="store_true")
+    p.add_argument("--bf16", action="store_true")
+    p.add_argument("--quick", action="store_true", help="tiny subsets and 1 epoch: a smoke run in minutes")
+    return p
+
+
+def parse(p: argparse.ArgumentParser, quick: dict[str, Any], argv: list[str] | None = None) -> argparse.Namespace:
+    """Options from the command line, then --config for the ones not typed, then the defaults."""
+    args = p.parse_args(argv)
+    if args.config:
+        typed = argparse.ArgumentParser(add_help=False)
+        for action in p._actions:
+            if action.option_strings and action.dest != "help":
+                kwargs = {"nargs": action.nargs} if action.nargs not in (None, 0) else {}
+                if action.nargs == 0:
+                    typed.add_argument(*action.option_strings, dest=action.dest, action="store_const", const=True)
+                else:
+                    typed.add_argument(*action.option_strings, dest=action.dest, **kwargs)
+        given = {k for k, v in vars(typed.parse_known_args(argv, argparse.Namespace())[0]).items() if v is not None}
+        for key, value in (yaml.safe_load(args.config.read_text()) or {}).items():
+            dest = key.replace("-", "_")
+            if not hasattr(args, dest):
+                sys.exit(f"{args.config}: unknown option {key}")
+            if dest not in given:
+                setattr(args, dest, value)
+    if args.quick:
+        vars(args).update(quick)
+        args.out = str(Path(args.out).with_name(Path(args.out).name + "-quick"))
+    return args
+
+
+def common_settings(args) -> dict[str, Any]:
+    return {
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "cpu": args.cpu,
+        "bf16": args.bf16,
+        "overwrite": True,
+    }
+
+
+def build_teacher(scenario: Scenario, args, files: dict[str, Any], out: Path, seed: int | None) -> str:
+    """The teacher of one grid row: --teacher as given, else trained from the encoder on the scenario's data."""
+    if args.teacher:
+        return args.teacher
+    teacher = str(out / f"teacher-s{seed}")
+    train_once(
+        {
+            "base": args.encoder,
+            "new_labels": list(scenario.old_types),
+            "train": [str(p) for p in files["teacher"]],
+            "output": teacher,
+            **common_settings(args),
+            "epochs": args.teacher_epochs,
+            "freeze_layers": 0,
+            "learning_rate": args.teacher_learning_rate,
+            "seed": seed,
+        },
+        f"teacher (seed {seed})",
+    )
+    return teacher
+
+
+def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, seed: int, cell: Path):
+    """One method at one cell: trained (or derived by interpolation); returns its cost (None when not trained)."""
+    if method.interpolate is not None:
+        student = cell.parent / f"{scenario.method(scenario.default).key}-s{seed}"
+        interpolate_once(student, teacher, method.interpolate, cell)
+        return None
+    config = {
+        "base": teacher,
+        "new_labels": list(scenario.new_types),
+        "train": [str(p) for p in files["new"]],
+        "label_map": str(files["full_map" if method.full_data else "new_map"]),
+        "parent": {k: list(v) for k, v in scenario.parents.items()},
+        "output": str(cell),
+        **common_settings(args),
+        "seed": seed,
+        **method.options,
+    }
+    if method.rehearsal:
+        config["rehearsal"] = [str(p) for p in files["rehearsal"]]
+    return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})")
+
+
+def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Every cell of the grid, the first seed of every teacher before the other seeds (so that an interrupted run
+    has the widest comparison first); returns (and writes) the results."""
+    started = time.time()
+    chosen = [m for m in scenario.methods if not args.methods or m.key in args.methods or m.name in args.methods]
+    teacher_seeds = [None] if args.teacher else list(args.teacher_seeds)
+    runs = [(t, m, s) for m in chosen for t, s in m.runs_on(teacher_seeds, args.seeds)]
+    runs.sort(key=lambda r: (args.seeds.index(r[2]), teacher_seeds.index(r[0])))
+    progress = Progress(len(runs) + len(teacher_seeds) + (0 if args.no_joint or scenario.joint is None else 1))
+    sets = load_sets(files)
+    rows, teachers, teacher_dirs, teacher_tags = [], [], {}, {}
+    for teacher_seed in teacher_seeds:
+        teacher_dirs[teacher_seed] = build_teacher(scenario, args, files, out, teacher_seed)
+        teacher_tags[teacher_seed] = model_tags(teacher_dirs[teacher_seed], sets, args.eval_batch_size)
+        teacher_row = {"method": "teacher", "teacher_seed": teacher_seed, "seed": teacher_seed}
+        teacher_row.update(evaluate(teacher_dirs[teacher_seed], sets, None, scenario, args.eval_batch_size))
+        teachers.append(teacher_row)
+        progress.step(f"teacher (seed {teacher_seed}): old F1 {teacher_row['old_f1_mean']:.1f}")
+    bound, joint_row = None, None
+    if not args.no_joint and scenario.joint is not None:
+        config = scenario.joint(args, out, files)
+        seed = teacher_seeds[0] if teacher_seeds[0] is not None else args.seeds[0]
+        config.update({"output": str(out / "methods" / "joint"), **common_settings(args), "seed": seed})
+        config.update({"epochs": args.teacher_epochs, "freeze_layers": 0, "learning_rate": args.teacher_learning_rate})
+        cost = train_once(config, "joint training upper bound")
+        row = {"method": "joint training upper bound", "teacher_seed": teacher_seeds[0], "seed": seed, "cost": cost}
+        row.update(evaluate(str(out / "methods" / "joint"), sets, None, scenario, args.eval_batch_size))
+        joint_row = row
+        bound = row.get("new_f1_mean")
+        progress.step(f"joint bound: new F1 {render.fmt(bound)}")
+    for teacher_seed, method, seed in runs:
+        cell = out / "methods" / f"t{teacher_seed}" / f"{method.key}-s{seed}"
+        cost = grow(scenario, args, files, teacher_dirs[teacher_seed], method, seed, cell)
+        row = {"method": method.name, "teacher_seed": teacher_seed, "seed": seed, "output": str(cell)}
+        row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, args.eval_batch_size))
+        if cost:
+            row["cost"] = cost
+        rows.append(row)
+        progress.step(
+            f"{method.name} t{teacher_seed}/s{seed}: forgetting {render.fmt(row.get('forgetting_mean'))}, not "
+            f"refinement {render.fmt(row.get('not_refinement_mean'))}, new F1 {render.fmt(row.get('new_f1_mean'))}"
+        )
+    if joint_row is not None:
+        rows.append(joint_row)
+    speed = None
+    default_rows = [r for r in rows if r["method"] == scenario.default]
+    if default_rows and not args.no_throughput:
+        speed = throughput(default_rows[0]["output"], sets["retention"], args.eval_batch_size)
+    result = {
+        "scenario": scenario.name,
+        "settings": {k: v for k, v in vars(args).items() if k != "config"},
+        "teachers": teachers,
+        "cells": rows,
+        "joint_new_f1": bound,
+        "inference": speed,
+        "wall_s": time.time() - started,
+    }
+    write(scenario, result, out)
+    return result
+
+
+def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
+    rows, teachers, bound = result["cells"], result["teachers"], result["joint_new_f1"]
+    names = [m.name for m in scenario.methods] + ["joint training upper bound"]
+    naive = {r["teacher_seed"]: r.get("cost") for r in rows if r["method"] == scenario.naive}
+    langs, new_langs = list(scenario.retention_langs), list(scenario.new_langs)
+    parents = "; ".join(f"{k} refines {', '.join(v)}" for k, v in scenario.parents.items())
+    teacher_list = ", ".join(f"seed {t['teacher_seed']}: old F1 {t['old_f1_mean']:.1f}" for t in teachers)
+    lines = [
+        f"Teachers: {teacher_list}. "
+        f"Each figure is the mean (min–max) over the (teacher seed, seed) cells a method ran on. "
+        f"*not refinement*: forgetting with a new-type entity that exactly matches a gold entity of a parent type "
+        f"counted as kept ({parents}). Decoded with `--decode bio` (labelgrow eval's default).",
+        "",
+        render.markdown_table(render.SUMMARY_HEADER, render.summary_rows(rows, names, bound)),
+        "",
+        "The same, decoded by per-word argmax (as transformers.pipeline does):",
+        "",
+        render.markdown_table(render.SUMMARY_HEADER, render.summary_rows(rows, names, bound, "argmax")),
+        "",
+        "Every cell:",
+        "",
+        render.markdown_table(render.CELL_HEADER, render.cell_rows(rows, naive)),
+        "",
+        "Old-label F1 per language (mean over cells):",
+        "",
+        render.language_table("old_f1", langs, [*teachers, *rows], ["teacher", *names]),
+        "",
+        "Forgetting that is not refinement, per language (mean over cells):",
+        "",
+        render.language_table("not_refinement", langs, rows, names),
+        "",
+        "New-type F1 per language (mean over cells):",
+        "",
+        render.language_table("new_f1", new_langs, rows, names),
+    ]
+    speed = result.get("inference")
+    if speed:
+        lines += [
+            "",
+            f"Inference on {speed['sentences']} retention sentences, same model: labelgrow "
+            f"{speed['labelgrow_words_per_s']:.0f} words/s, transformers.pipeline {speed['pipeline_words_per_s']:.0f} "
+            f"words/s: **{speed['speedup']:.2f}x**.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write(scenario: Scenario, result: dict[str, Any], out: Path) -> None:
+    (out / "results.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+    (out / "results.md").write_text(markdown(scenario, result), encoding="utf-8")
+    names = [m.name for m in scenario.methods] + ["joint training upper bound"]
+    render.figure(result["cells"], result["teachers"], names, list(scenario.retention_langs), out / "results.png")
+    print((out / "results.md").read_text())
+    print(f"total {result['wall_s'] / 60:.1f} min; {out}/results.json, results.md, results.png", file=sys.stderr)
+
+
+def ensure_encoder(args) -> None:
+    if not Path(args.encoder).exists() and not args.teacher:
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "build_me5s_xlmr.py"), args.encoder], check=True)
+
+
+__all__ = ["common_settings", "ensure_encoder", "mean", "parse", "parser", "run"]

@@ -1,0 +1,45 @@
+"""Seeded subsets of the shared CoNLL corpora, written where the runs read them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+
+def sentences(path: Path) -> list[str]:
+    """Blank-line separated blocks of a CoNLL file."""
+    return [b for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+
+
+def subset(path: Path, n: int, seed: int) -> list[str]:
+    blocks = sentences(path)
+    return random.Random(seed).sample(blocks, min(n, len(blocks)))
+
+
+def write(path: Path, blocks: Iterable[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(b.strip("\n") for b in blocks) + "\n", encoding="utf-8")
+    return path
+
+
+def write_map(path: Path, mapping: Mapping[str, str], source_types: set[str]) -> Path:
+    """A --label-map TSV: each source type to its target, every other type to O."""
+    rows = {t: mapping.get(t, "O") for t in sorted(source_types)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in rows.items()), encoding="utf-8")
+    return path
+
+
+def source_types(paths: Iterable[Path]) -> set[str]:
+    found = set()
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            tag = line.rsplit(" ", 1)[-1] if line.strip() else "O"
+            if tag != "O":
+                found.add(tag[2:])
+    return found
+
+
+def word_count(paths: Iterable[Path]) -> int:
+    return sum(len(b.splitlines()) for p in paths for b in sentences(Path(p)))

@@ -1,0 +1,60 @@
+"""What a scenario is made of: methods as data (not magic keys), the grid of teacher seeds x extension seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CELLS = ("grid", "per-teacher", "first")
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way of growing the teacher. ``options`` are ``labelgrow.extend`` arguments over the scenario's common
+    settings; ``full_data`` trains on the new data with the old types annotated too; ``rehearsal`` adds the
+    scenario's text without the new type; ``cells`` says which (teacher seed, seed) cells of the grid it runs on;
+    ``interpolate`` trains nothing: the scenario's default run at the same cell, averaged with its teacher at that
+    weight (1 = the student)."""
+
+    name: str
+    key: str  # short, filesystem-safe: the run directory's name
+    options: Mapping[str, Any] = field(default_factory=dict)
+    full_data: bool = False
+    rehearsal: bool = False  # also train on the scenario's rehearsal text (labelgrow extend --rehearsal)
+    cells: str = "per-teacher"  # "grid": every (teacher seed, seed); "per-teacher": first seed; "first": one cell
+    interpolate: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.cells not in CELLS:
+            raise ValueError(f"{self.name}: cells must be one of {', '.join(CELLS)}, not {self.cells!r}")
+
+    def runs_on(self, teacher_seeds: Sequence, seeds: Sequence[int]) -> list[tuple]:
+        """The (teacher seed, seed) cells this method runs on."""
+        if self.cells == "grid":
+            return [(t, s) for t in teacher_seeds for s in seeds]
+        if self.cells == "per-teacher":
+            return [(t, seeds[0]) for t in teacher_seeds]
+        return [(teacher_seeds[0], seeds[0])]
+
+
+@dataclass
+class Scenario:
+    """A benchmark protocol: how to lay out its data, its teacher, its methods and what it scores."""
+
+    name: str
+    old_types: Sequence[str]
+    new_types: Sequence[str]
+    parents: Mapping[str, Sequence[str]]  # new type -> old types it refines (for "not refinement" forgetting)
+    methods: Sequence[Method]
+    default: str  # the method every interpolation derives from, and the one the targets are about
+    naive: str  # the reference of the cost ratios
+    retention_langs: Sequence[str]
+    new_langs: Sequence[str]
+    prepare: Callable[[Any, Path], dict[str, Any]]  # (args, out) -> files
+    joint: Callable[[Any, Path, dict[str, Any]], dict[str, Any]] | None = None  # -> extend settings of the bound
+    describe: str = ""
+
+    def method(self, name: str) -> Method:
+        return next(m for m in self.methods if m.name == name)

@@ -1,0 +1,172 @@
+"""Results for people: the grid's cells, each method's spread over the cells (mean, min-max), per-language tables,
+and one figure (the trade-off per cell, and old-label F1 per language)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.scoring import mean
+from labelgrow.report import markdown_table
+
+
+def fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def spread(values: Sequence[float]) -> str:
+    """``mean (min-max)`` over the cells; just the value for one cell."""
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(mean(values))} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def ratio(cost: Mapping | None, reference: Mapping | None, key: str) -> str:
+    return f"{cost[key] / reference[key]:.2f}x" if cost and reference and reference.get(key) else "-"
+
+
+def cell_name(row: Mapping[str, Any]) -> str:
+    return f"t{row['teacher_seed']}/s{row['seed']}"
+
+
+SUMMARY_HEADER = [
+    "method",
+    "cells",
+    "old F1",
+    "forgetting mean",
+    "forgetting max",
+    "not refinement mean",
+    "not refinement max",
+    "new F1",
+    "% of joint",
+    "refined / lost / confused / boundary",
+]
+
+
+def summary_rows(rows: Sequence[Mapping], methods: Sequence[str], bound: float | None, decode: str = "bio"):
+    """One row per method: each figure as mean (min–max) over the cells it ran on."""
+    out = []
+    for name in methods:
+        cells = [r if decode == "bio" else r["argmax"] for r in rows if r["method"] == name]
+        if not cells:
+            continue
+
+        def values(key: str, cells: list = cells) -> list[float]:
+            return [c[key] for c in cells if c.get(key) is not None]
+
+        new = values("new_f1_mean")
+        changes = [c["changes"] for c in cells if "changes" in c]
+        counts = " / ".join(
+            fmt(mean([c[k] for c in changes])) if changes else "-" for k in ("refined", "lost", "confused", "boundary")
+        )
+        out.append(
+            [
+                name,
+                str(len(cells)),
+                spread(values("old_f1_mean")),
+                spread(values("forgetting_mean")),
+                spread(values("forgetting_max")),
+                spread(values("not_refinement_mean")),
+                spread(values("not_refinement_max")),
+                spread(new),
+                spread([100 * v / bound for v in new]) if bound and new else "-",
+                counts,
+            ]
+        )
+    return out
+
+
+def cell_rows(rows: Sequence[Mapping], naive_cost: Mapping[tuple, Mapping]) -> list[list[str]]:
+    """Every run: its cell, figures and cost against naive fine-tuning in the same cell."""
+    out = []
+    for r in rows:
+        cost = r.get("cost")
+        out.append(
+            [
+                r["method"],
+                cell_name(r),
+                fmt(r["old_f1_mean"]),
+                f"{fmt(r.get('forgetting_mean'))} / {fmt(r.get('forgetting_max'))}",
+                f"{fmt(r.get('not_refinement_mean'))} / {fmt(r.get('not_refinement_max'))}",
+                fmt(r.get("new_f1_mean")),
+                f"{fmt(r['argmax'].get('forgetting_mean'))} / {fmt(r['argmax'].get('forgetting_max'))}",
+                fmt(cost["wall_s"]) if cost else "-",
+                ratio(cost, naive_cost.get(r["teacher_seed"]), "wall_s"),
+                ratio(cost, naive_cost.get(r["teacher_seed"]), "peak_rss_mb"),
+            ]
+        )
+    return out
+
+
+CELL_HEADER = [
+    "method",
+    "cell",
+    "old F1",
+    "forgetting mean / max",
+    "not refinement mean / max",
+    "new F1",
+    "argmax: forgetting mean / max",
+    "wall s",
+    "time vs naive",
+    "memory vs naive",
+]
+
+
+def language_table(key: str, langs: Sequence[str], rows: Sequence[Mapping], methods: Sequence[str]) -> str:
+    """``row[key][lang]`` per method and language, averaged over the method's cells."""
+    body = []
+    for name in methods:
+        cells = [r for r in rows if r["method"] == name and key in r]
+        if cells:
+            body.append([name, *(fmt(mean([c[key].get(lang, 0.0) for c in cells])) for lang in langs)])
+    return markdown_table(["method", *langs], body)
+
+
+def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequence[str], langs, path: Path) -> None:
+    """Left: each cell as a point, forgetting that is not refinement against new-type F1 (down and right is
+    better). Right: old-label F1 per language, teacher and each method, averaged over cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    colors = plt.get_cmap("tab10").colors
+    for k, name in enumerate(methods):
+        cells = [r for r in rows if r["method"] == name and "not_refinement_mean" in r and "new_f1_mean" in r]
+        if cells:
+            left.scatter(
+                [c["not_refinement_mean"] for c in cells],
+                [c["new_f1_mean"] for c in cells],
+                color=colors[k % 10],
+                label=name,
+                s=30,
+                alpha=0.85,
+            )
+    left.axvline(0.5, color="grey", linestyle=":", linewidth=1)
+    left.set_xlabel("old-label forgetting that is not refinement (F1 points, mean over languages)")
+    left.set_ylabel("new-type F1 (mean over languages)")
+    left.set_title("each point: one (teacher seed, seed) cell", fontsize=9)
+    left.grid(alpha=0.3)
+    series = [("teacher", [mean([t["old_f1"].get(x, 0.0) for t in teachers]) for x in langs])]
+    for name in methods:
+        cells = [r for r in rows if r["method"] == name]
+        if cells:
+            series.append((name, [mean([c["old_f1"].get(x, 0.0) for c in cells]) for x in langs]))
+    width = 0.85 / len(series)
+    for k, (name, values) in enumerate(series):
+        xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(langs))]
+        right.bar(xs, values, width, label=name, color="#9e9e9e" if k == 0 else colors[(k - 1) % 10])
+    right.set_xticks(range(len(langs)), langs)
+    right.set_ylim(0, 100)
+    right.set_ylabel("old-label F1 (points)")
+    right.set_title("old labels per language (mean over cells)", fontsize=9)
+    right.grid(axis="y", alpha=0.3)
+    handles, labels = right.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, ncol=4, loc="lower center", frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

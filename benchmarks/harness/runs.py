@@ -1,0 +1,107 @@
+"""Train once: a run is reused while its settings and labelgrow's code are unchanged, else trained again in a fresh
+process whose wall time and peak memory are measured (harness/measure.py)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.measure import extend_measured
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# The modules that decide a run's weights and a model's tags. The commands, reports and metrics are left out:
+# every figure is recomputed from the cached tags, so changing how results are shown never retrains anything.
+TRAINING_CODE = (
+    "configuration",
+    "data",
+    "decoding",
+    "extension",
+    "features",
+    "inference",
+    "labels",
+    "losses",
+    "modeling",
+    "teacher",
+    "teacher_cache",
+    "trainer",
+)
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of labelgrow's training and inference code: a run made by other code is not reused."""
+    digest = hashlib.sha256()
+    for name in TRAINING_CODE:
+        path = ROOT / "labelgrow" / f"{name}.py"
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class Progress:
+    """One line per finished step with the elapsed time and an estimate of what is left."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started = max(total, 1), 0, time.time()
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.time() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        print(
+            f"[{self.done}/{self.total}] {what} | {elapsed / 60:.1f} min elapsed, ~{left / 60:.0f} min left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def finished(output: Path, stamp: dict[str, Any]) -> bool:
+    settings = output / "benchmark-settings.json"
+    return (output / "labelgrow.json").exists() and settings.exists() and json.loads(settings.read_text()) == stamp
+
+
+def train_once(config: dict[str, Any], what: str) -> dict[str, Any]:
+    """``labelgrow.extend(**config)`` unless a finished run with the same settings and code is already at
+    ``config["output"]``; returns its cost (wall s, peak RSS MB, train s, steps)."""
+    output = Path(config["output"])
+    stamp = {**config, "_labelgrow_code": code_digest()}
+    if finished(output, stamp):
+        print(f"{what}: reusing {output}", file=sys.stderr, flush=True)
+        return json.loads((output / "benchmark-cost.json").read_text())
+    print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
+    cost = extend_measured(config, what)
+    (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))
+    (output / "benchmark-cost.json").write_text(json.dumps(cost))
+    return cost
+
+
+def interpolate_once(student: Path, teacher: str, weight: float, output: Path) -> None:
+    """The student averaged with its teacher (labelgrow.modeling.interpolate_with_teacher), saved as a checkpoint
+    with the student's labelgrow.json; reused while both inputs are unchanged."""
+    stamp = {
+        "student": str(student),
+        "student_weights": (student / "model.safetensors").stat().st_mtime,
+        "teacher": teacher,
+        "weight": weight,
+        "_labelgrow_code": code_digest(),
+    }
+    if finished(output, stamp):
+        return
+    from labelgrow.modeling import interpolate_with_teacher, load_base, load_token_classifier
+
+    model = load_token_classifier(str(student))
+    base = load_base(teacher)
+    interpolate_with_teacher(model, base.teacher, weight)
+    output.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(output))
+    base.tokenizer.save_pretrained(str(output))
+    run = json.loads((student / "labelgrow.json").read_text())
+    run["interpolated"] = {"student": str(student), "teacher": teacher, "weight": weight}
+    (output / "labelgrow.json").write_text(json.dumps(run, indent=2))
+    (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))

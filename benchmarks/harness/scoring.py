@@ -1,0 +1,163 @@
+"""Scoring a model on a scenario's sets: one forward pass per set, decoded both ways (bio: labelgrow eval's default;
+argmax: what transformers.pipeline does), the tags cached beside the model; every figure is derived from the tags
+with labelgrow.metrics, the same functions `labelgrow eval` uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.runs import code_digest
+
+DECODES = ("bio", "argmax")
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def load_sets(files: Mapping[str, Any], model_types: Sequence[str] | None = None) -> dict[str, Any]:
+    """The scenario's evaluation corpora: "retention" (old types) and "new" (the new types through its label map;
+    tags of other types are O)."""
+    from labelgrow.data import load_corpus
+    from labelgrow.labels import LabelMap
+
+    sets = {"retention": load_corpus([str(p) for p in files["retention"]])}
+    if files.get("new_eval"):
+        new = load_corpus([str(p) for p in files["new_eval"]], label_map=LabelMap.read(files["new_eval_map"]))
+        sets["new"] = new
+    return sets
+
+
+def model_tags(model_dir: str, sets: Mapping[str, Any], batch_size: int) -> dict[str, dict[str, list[list[str]]]]:
+    """``{decode: {set: tags per sentence}}`` for the sets whose types the model has (a teacher without the new
+    type is not run on the new-type set). Cached in MODEL/benchmark-tags.json while the weights, the sets and
+    labelgrow's code are unchanged."""
+    weights = Path(model_dir) / "model.safetensors"
+    key = {
+        "sets": {name: corpus.files for name, corpus in sets.items()},
+        "sizes": {name: len(corpus.sentences) for name, corpus in sets.items()},
+        "weights": weights.stat().st_mtime if weights.exists() else None,
+        "code": code_digest(),
+    }
+    cache = Path(model_dir) / "benchmark-tags.json"
+    if cache.exists():
+        saved = json.loads(cache.read_text())
+        if saved.get("key") == key:
+            return saved["tags"]
+    from labelgrow.inference import word_log_probs
+    from labelgrow.modeling import load_base
+
+    base = load_base(model_dir)
+    known = set(base.teacher.config.id2label.values())
+    tags: dict[str, dict[str, list[list[str]]]] = {d: {} for d in DECODES}
+    for name, corpus in sets.items():
+        needed = {t for s in corpus.sentences for t in s.tags or []} - {"O"}
+        if name != "retention" and not needed & known:
+            continue
+        log_probs = word_log_probs(base.teacher, base.tokenizer, corpus.sentences, batch_size)
+        for decode in DECODES:
+            tags[decode][name] = [p.tags for p in log_probs.decode(decode)]
+    if os.access(model_dir, os.W_OK):
+        cache.write_text(json.dumps({"key": key, "tags": tags}))
+    return tags
+
+
+def figures(
+    tags: Mapping[str, list[list[str]]],
+    sets: Mapping[str, Any],
+    teacher: Mapping[str, list[list[str]]] | None,
+    old_types: Sequence[str],
+    new_types: Sequence[str],
+    parents: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """One decoding's figures: old-label F1 per language and label; with the teacher's tags, forgetting (plain and
+    not counting refinements into a parent type) and the change report; new-type F1 per language."""
+    from labelgrow.metrics import ALL, change_report, change_totals, forgetting, refine_to_parents, score
+
+    retention = sets["retention"].sentences
+    known_new = [t for t in new_types if "new" in tags]
+    old = score(retention, tags["retention"], old_types, known_new)
+    langs = old["languages"]
+    row: dict[str, Any] = {"old_f1": {k: v["old"]["f1"] for k, v in langs.items()}}
+    row["old_f1_mean"] = mean(list(row["old_f1"].values()))
+    row["old_labels"] = {t: old["overall"]["labels"].get(t, {}).get("f1", 0.0) for t in old_types}
+    if teacher is not None:
+        teacher_score = score(retention, teacher["retention"], old_types, [])
+        refined = [
+            refine_to_parents(s.tags or [], t, parents) for s, t in zip(retention, tags["retention"], strict=True)
+        ]
+        for key, scores in (("forgetting", old), ("not_refinement", score(retention, refined, old_types, known_new))):
+            forgot = forgetting(scores, teacher_score, old_types)
+            per_lang = {k: v["old"] for k, v in forgot.items() if k != ALL and v["old"] is not None}
+            row[key] = per_lang
+            row[f"{key}_mean"] = mean(list(per_lang.values()))
+            row[f"{key}_max"] = max(per_lang.values())
+            row[f"{key}_labels"] = {k: v["labels"] for k, v in forgot.items()}
+        changes = change_report(retention, teacher["retention"], tags["retention"], old_types, new_types, True)
+        row["changes"] = change_totals(changes["overall"])
+        row["changes_by_lang"] = {lang: change_totals(block) for lang, block in changes["languages"].items()}
+        row["change_examples"] = {k: v[:12] for k, v in changes["examples"].items()}
+    if "new" in tags:
+        new_langs = score(sets["new"].sentences, tags["new"], old_types, new_types)["languages"]
+        row["new_f1"] = {k: v["new"]["f1"] for k, v in new_langs.items()}
+        row["new_f1_mean"] = mean(list(row["new_f1"].values()))
+        row["new_precision_mean"] = mean([v["new"]["precision"] for v in new_langs.values()])
+        row["new_recall_mean"] = mean([v["new"]["recall"] for v in new_langs.values()])
+    return row
+
+
+def evaluate(model_dir: str, sets, teacher_tags, scenario, batch_size: int) -> dict[str, Any]:
+    """Both decodings' figures for one model: bio at the top level, argmax under "argmax"."""
+    tags = model_tags(model_dir, sets, batch_size)
+    per_decode = {
+        d: figures(
+            tags[d],
+            sets,
+            teacher_tags[d] if teacher_tags else None,
+            scenario.old_types,
+            scenario.new_types,
+            scenario.parents,
+        )
+        for d in DECODES
+    }
+    return {**per_decode["bio"], "argmax": per_decode["argmax"]}
+
+
+def throughput(model_dir: str, corpus, batch_size: int) -> dict[str, float]:
+    """labelgrow's batched, length-sorted inference against transformers.pipeline, same model and sentences."""
+    from transformers import pipeline
+
+    from labelgrow.features import max_input_length
+    from labelgrow.inference import predict_words
+    from labelgrow.modeling import load_base
+
+    base = load_base(model_dir)
+    # transformers.pipeline neither windows nor truncates here: a sentence longer than the model's 512 positions
+    # crashes it (seen on WikiANN test). Both sides are timed on the sentences that fit.
+    limit = max_input_length(base.config, base.tokenizer)
+    texts = [" ".join(s.tokens) for s in corpus.sentences]
+    fits = [len(base.tokenizer(t)["input_ids"]) <= limit for t in texts]
+    sentences = [s for s, ok in zip(corpus.sentences, fits, strict=True) if ok]
+    texts = [t for t, ok in zip(texts, fits, strict=True) if ok]
+    start = time.perf_counter()
+    predict_words(base.teacher, base.tokenizer, sentences, batch_size)
+    ours = time.perf_counter() - start
+    ner = pipeline("token-classification", model=base.teacher, tokenizer=base.tokenizer, device=-1)
+    start = time.perf_counter()
+    ner(texts, batch_size=batch_size)
+    theirs = time.perf_counter() - start
+    words = sum(len(s.tokens) for s in sentences)
+    return {
+        "sentences": len(texts),
+        "too_long_for_pipeline": fits.count(False),
+        "labelgrow_s": ours,
+        "pipeline_s": theirs,
+        "speedup": theirs / ours,
+        "labelgrow_words_per_s": words / ours,
+        "pipeline_words_per_s": words / theirs,
+    }

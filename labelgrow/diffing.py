@@ -1,0 +1,149 @@
+"""``labelgrow diff``: what a grown model does differently from its teacher on text without gold.
+
+A user's regression test on their own production text: every old-type entity the teacher finds is followed into
+the grown model (kept, refined into a new type, lost, confused with another old type, boundary changed; see
+metrics.change_report), per language x label, with examples that name the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelgrow.configuration import DECODINGS, _as_list, _check
+from labelgrow.data import Sentence, data_files, language_from_path, read_text
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import entity_types
+from labelgrow.metrics import change_report
+
+DIFF_FORMATS = ("auto", "text", "conll")
+_BIO_TAG = re.compile(r"^(?:O|[BI]-\S+)$")
+
+
+@dataclass
+class DiffArguments:
+    """Everything ``labelgrow diff`` needs."""
+
+    teacher: str
+    model: str
+    data: list[Any] = field(default_factory=list)
+    format: str = "auto"
+    lang: str | None = None
+    report: str | None = None
+    examples: int = 3
+    decode: str = "bio"
+    batch_size: int = 32
+    max_length: int | None = None
+    bf16: bool = False
+    fp16: bool = False
+    cpu: bool = False
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def __post_init__(self) -> None:
+        self.data = _as_list(self.data)
+        _check(bool(self.data), "--data is required: give at least one text or CoNLL file (or a directory)")
+        _check(self.format in DIFF_FORMATS, f"--format must be one of {', '.join(DIFF_FORMATS)}, not {self.format!r}")
+        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
+        _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
+        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
+        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+
+
+def looks_like_conll(text: str) -> bool:
+    """One word per line, optionally followed by columns ending in a BIO tag (raw text has several words a line)."""
+    lines = [line.split() for line in text.splitlines()[:200] if line.strip() and not line.startswith("#")]
+    return bool(lines) and all(len(f) == 1 or _BIO_TAG.match(f[-1]) for f in lines)
+
+
+def read_unlabelled(sources: list[Any], fmt: str = "auto", lang: str | None = None) -> list[Sentence]:
+    """Sentences to compare on: raw text (one text per line, kept with character offsets) or CoNLL words (tags,
+    if any, are ignored: ``diff`` compares two models, not a model with gold)."""
+    from labelgrow.data import read_file
+    from labelgrow.prediction import text_sentences
+
+    sentences: list[Sentence] = []
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            raise LabelgrowError(f"--data {path}: no such file or directory")
+        for file in data_files(path) if path.is_dir() else [path]:
+            text = read_text(file)
+            kind = (
+                fmt
+                if fmt != "auto"
+                else ("conll" if looks_like_conll(text) or text.lstrip().startswith("{") else "text")
+            )
+            if kind == "conll":
+                found = read_file(file, lang, require_tags=False)
+            else:
+                lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+                found = text_sentences([line for _, line in lines], str(file))
+                file_lang = lang or language_from_path(file)
+                for sentence, (n, _) in zip(found, lines, strict=True):
+                    sentence.line = n
+                    if file_lang:
+                        sentence.lang = file_lang
+            if not found:
+                raise LabelgrowError(f"{file}: no text to compare on (the file is empty)")
+            for sentence in found:
+                sentence.tags = None
+            sentences.extend(found)
+    return sentences
+
+
+def run_diff(args: DiffArguments) -> dict[str, Any]:
+    """Tag the data with the teacher and the grown model and report what became of each of the teacher's old-type
+    entities; write diff.json and diff.md on the main process when ``args.report`` is set."""
+    from accelerate import PartialState
+
+    from labelgrow.evaluation import model_labels, predict_corpus
+    from labelgrow.inference import precision_dtype
+
+    teacher_types = entity_types(model_labels(args.teacher, args.trust_remote_code))
+    model_types = entity_types(model_labels(args.model, args.trust_remote_code))
+    old = [t for t in teacher_types if t in model_types]
+    if not old:
+        raise LabelgrowError(
+            f"--teacher {args.teacher} (types {', '.join(teacher_types) or '-'}) shares no entity type with "
+            f"--model {args.model} (types {', '.join(model_types) or '-'})"
+        )
+    new = [t for t in model_types if t not in teacher_types]
+    sentences = read_unlabelled(args.data, args.format, args.lang)
+    state = PartialState(cpu=args.cpu)
+    run_kwargs = {
+        "state": state,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "dtype": precision_dtype(args.bf16, args.fp16),
+        "decode": args.decode,
+        "trust_remote_code": args.trust_remote_code,
+        "allow_pickle": args.allow_pickle,
+    }
+    model = predict_corpus(args.model, sentences, desc="model", **run_kwargs)
+    teacher = predict_corpus(args.teacher, sentences, desc="teacher", **run_kwargs)
+    report = {
+        "model": args.model,
+        "teacher": args.teacher,
+        "decode": args.decode,
+        "old_types": old,
+        "new_types": new,
+        "data": {
+            "files": sorted({s.path for s in sentences}),
+            "sentences": len(sentences),
+            "languages": sorted({s.lang for s in sentences}),
+        },
+        "changes": change_report(sentences, teacher.tags, model.tags, old, new, False, examples=args.examples),
+    }
+    if args.report and state.is_main_process:
+        from labelgrow.report import diff_markdown
+
+        directory = Path(args.report)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "diff.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (directory / "diff.md").write_text(diff_markdown(report), encoding="utf-8")
+    state.wait_for_everyone()
+    return report
