@@ -138,9 +138,6 @@ def main() -> None:
     args = cli.parse(p, QUICK)
     args.out = args.out or "runs/bench/wikiann-facility"
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cli.ensure_encoder(args)
-    files = prepare(args, out)
     scenario = Scenario(
         name="wikiann→facility",
         old_types=OLD,
@@ -154,7 +151,12 @@ def main() -> None:
         prepare=prepare,
         joint=joint,
     )
-    cli.run(scenario, args, files, out)
+    if args.render_only:
+        cli.render_only(scenario, out)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    cli.ensure_encoder(args)
+    cli.run(scenario, args, prepare(args, out), out)
 
 
 if __name__ == "__main__":

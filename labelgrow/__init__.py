@@ -11,7 +11,12 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "extend": "labelgrow.extension",
+    "evaluate": "labelgrow.evaluation",
+    "predict": "labelgrow.prediction",
+    "diff": "labelgrow.diffing",
     "ExtendArguments": "labelgrow.configuration",
+    "EvalArguments": "labelgrow.configuration",
+    "DiffArguments": "labelgrow.diffing",
     "ExtendResult": "labelgrow.extension",
     "LabelgrowError": "labelgrow.errors",
     "LabelSet": "labelgrow.labels",
@@ -19,21 +24,29 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "DiffArguments",
+    "EvalArguments",
     "ExtendArguments",
     "ExtendResult",
     "LabelSet",
     "LabelgrowError",
     "__version__",
+    "diff",
+    "evaluate",
     "expand_classifier",
     "extend",
+    "predict",
 ]
 
 if TYPE_CHECKING:
-    from labelgrow.configuration import ExtendArguments
+    from labelgrow.configuration import EvalArguments, ExtendArguments
+    from labelgrow.diffing import DiffArguments, diff
     from labelgrow.errors import LabelgrowError
+    from labelgrow.evaluation import evaluate
     from labelgrow.extension import ExtendResult, extend
     from labelgrow.labels import LabelSet
     from labelgrow.modeling import expand_classifier
+    from labelgrow.prediction import predict
 
 
 def __getattr__(name: str) -> Any:

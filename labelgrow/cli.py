@@ -77,12 +77,20 @@ DecodeOption = Annotated[
 ]
 
 
+def _layers(value: str | int) -> str | int:
+    """``--freeze-layers``: a number (from the command line or a recipe) or ``all``; ExtendArguments checks it."""
+    return int(value) if str(value).isdigit() else value
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
 ) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # labelgrow sends nothing anywhere
+    if quiet:  # no progress bars either: labelgrow's, the Trainer's and the Hub's read these
+        os.environ["TQDM_DISABLE"] = "1"
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     logging.basicConfig(
         format="labelgrow: %(message)s", level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr
     )
@@ -126,7 +134,14 @@ def extend_command(
     gradient_accumulation_steps: Annotated[int, typer.Option(help="Steps to accumulate per update.")] = 1,
     warmup_ratio: Annotated[float, typer.Option(help="Fraction of steps for learning-rate warm-up.")] = 0.1,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
-    freeze_layers: Annotated[str, typer.Option(help="Freeze encoder layers 0..N-1 (all: the whole encoder).")] = "2",
+    freeze_layers: Annotated[
+        str,
+        typer.Option(
+            parser=_layers,
+            metavar="N|all",
+            help="Freeze encoder layers 0..N-1 (all: the whole encoder).",
+        ),
+    ] = 2,
     freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.")] = True,
     freeze_old_rows: Annotated[
         bool,

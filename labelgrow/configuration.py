@@ -83,6 +83,20 @@ class ExtendArguments:
         )
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
         _check(self.gradient_accumulation_steps >= 1, "--gradient-accumulation-steps must be >= 1")
+        _check(0.0 <= self.warmup_ratio < 1.0, f"--warmup-ratio must be in [0, 1), not {self.warmup_ratio}")
+        _check(self.weight_decay >= 0, f"--weight-decay must be >= 0, not {self.weight_decay}")
+        _check(self.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, not {self.eval_batch_size}")
+        _check(self.logging_steps >= 1, f"--logging-steps must be >= 1, not {self.logging_steps}")
+        for name in ("eval_steps", "save_steps"):
+            value = getattr(self, name)
+            _check(value is None or value >= 1, f"--{name.replace('_', '-')} must be >= 1, not {value}")
+        if self.validation and self.eval_steps and self.save_steps:
+            # the best checkpoint is chosen among saved ones, so every save must fall on an evaluation
+            _check(
+                self.save_steps % self.eval_steps == 0,
+                f"--save-steps {self.save_steps} must be a multiple of --eval-steps {self.eval_steps} when "
+                "--validation selects the best checkpoint",
+            )
         if isinstance(self.freeze_layers, str) and self.freeze_layers != "all":
             _check(
                 self.freeze_layers.isdigit(),

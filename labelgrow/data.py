@@ -21,6 +21,7 @@ from labelgrow.labels import OUTSIDE, LabelMap, repair_bio
 logger = logging.getLogger(__name__)
 
 UNDETERMINED = "und"  # BCP-47 "undetermined language"
+UNLABELLED_FORMATS = ("auto", "text", "conll")  # what --rehearsal and diff --data read
 DATA_SUFFIXES = {".txt", ".conll", ".conll03", ".bio", ".iob", ".iob2", ".tsv", ".jsonl", ".json"}
 SPLIT_WORDS = {"train", "dev", "test", "valid", "validation", "val", "eval"}
 # ISO 639-1 codes: a directory or file named by one of these gives the language of the sentences inside.
@@ -362,3 +363,51 @@ def load_corpus(
         if n:
             logger.info("%s: --label-map changed %d tag(s)", path, n)
     return corpus
+
+
+def text_sentences(texts: Iterable[str], source: str = "<arguments>") -> list[Sentence]:
+    """Raw texts split into words the way training data is (one word per CJK character), keeping offsets."""
+    sentences = []
+    for i, text in enumerate(texts, 1):
+        tokens, offsets = tokenize_with_offsets(text)
+        sentences.append(Sentence(tokens, None, path=source, line=i, text=text, offsets=offsets))
+    return sentences
+
+
+def looks_like_conll(text: str) -> bool:
+    """One word per line, optionally followed by columns ending in a BIO tag (raw text has several words a line)."""
+    lines = [line.split() for line in text.splitlines()[:200] if line.strip() and not line.startswith("#")]
+    return bool(lines) and all(len(f) == 1 or _BIO.match(f[-1]) for f in lines)
+
+
+def read_unlabelled(sources: list[Any], fmt: str = "auto", lang: str | None = None) -> list[Sentence]:
+    """Sentences to compare on: raw text (one text per line, kept with character offsets) or CoNLL words (tags,
+    if any, are ignored: ``diff`` compares two models, not a model with gold)."""
+    sentences: list[Sentence] = []
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            raise LabelgrowError(f"--data {path}: no such file or directory")
+        for file in data_files(path) if path.is_dir() else [path]:
+            text = read_text(file)
+            kind = (
+                fmt
+                if fmt != "auto"
+                else ("conll" if looks_like_conll(text) or text.lstrip().startswith("{") else "text")
+            )
+            if kind == "conll":
+                found = read_file(file, lang, require_tags=False)
+            else:
+                lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+                found = text_sentences([line for _, line in lines], str(file))
+                file_lang = lang or language_from_path(file)
+                for sentence, (n, _) in zip(found, lines, strict=True):
+                    sentence.line = n
+                    if file_lang:
+                        sentence.lang = file_lang
+            if not found:
+                raise LabelgrowError(f"{file}: no text to compare on (the file is empty)")
+            for sentence in found:
+                sentence.tags = None
+            sentences.extend(found)
+    return sentences

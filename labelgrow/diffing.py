@@ -8,19 +8,15 @@ metrics.change_report), per language x label, with examples that name the file a
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labelgrow.configuration import DECODINGS, _as_list, _check
-from labelgrow.data import Sentence, data_files, language_from_path, read_text
+from labelgrow.data import UNLABELLED_FORMATS, read_unlabelled
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
 from labelgrow.metrics import change_report
-
-DIFF_FORMATS = ("auto", "text", "conll")
-_BIO_TAG = re.compile(r"^(?:O|[BI]-\S+)$")
 
 
 @dataclass
@@ -46,53 +42,14 @@ class DiffArguments:
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one text or CoNLL file (or a directory)")
-        _check(self.format in DIFF_FORMATS, f"--format must be one of {', '.join(DIFF_FORMATS)}, not {self.format!r}")
+        _check(
+            self.format in UNLABELLED_FORMATS,
+            f"--format must be one of {', '.join(UNLABELLED_FORMATS)}, not {self.format!r}",
+        )
         _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
         _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
-
-
-def looks_like_conll(text: str) -> bool:
-    """One word per line, optionally followed by columns ending in a BIO tag (raw text has several words a line)."""
-    lines = [line.split() for line in text.splitlines()[:200] if line.strip() and not line.startswith("#")]
-    return bool(lines) and all(len(f) == 1 or _BIO_TAG.match(f[-1]) for f in lines)
-
-
-def read_unlabelled(sources: list[Any], fmt: str = "auto", lang: str | None = None) -> list[Sentence]:
-    """Sentences to compare on: raw text (one text per line, kept with character offsets) or CoNLL words (tags,
-    if any, are ignored: ``diff`` compares two models, not a model with gold)."""
-    from labelgrow.data import read_file
-    from labelgrow.prediction import text_sentences
-
-    sentences: list[Sentence] = []
-    for source in sources:
-        path = Path(source)
-        if not path.exists():
-            raise LabelgrowError(f"--data {path}: no such file or directory")
-        for file in data_files(path) if path.is_dir() else [path]:
-            text = read_text(file)
-            kind = (
-                fmt
-                if fmt != "auto"
-                else ("conll" if looks_like_conll(text) or text.lstrip().startswith("{") else "text")
-            )
-            if kind == "conll":
-                found = read_file(file, lang, require_tags=False)
-            else:
-                lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-                found = text_sentences([line for _, line in lines], str(file))
-                file_lang = lang or language_from_path(file)
-                for sentence, (n, _) in zip(found, lines, strict=True):
-                    sentence.line = n
-                    if file_lang:
-                        sentence.lang = file_lang
-            if not found:
-                raise LabelgrowError(f"{file}: no text to compare on (the file is empty)")
-            for sentence in found:
-                sentence.tags = None
-            sentences.extend(found)
-    return sentences
 
 
 def run_diff(args: DiffArguments) -> dict[str, Any]:
@@ -103,7 +60,7 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
     from labelgrow.evaluation import model_labels, predict_corpus
     from labelgrow.inference import precision_dtype
 
-    teacher_types = entity_types(model_labels(args.teacher, args.trust_remote_code))
+    teacher_types = entity_types(model_labels(args.teacher, args.trust_remote_code, "--teacher"))
     model_types = entity_types(model_labels(args.model, args.trust_remote_code))
     old = [t for t in teacher_types if t in model_types]
     if not old:
@@ -124,7 +81,7 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
         "allow_pickle": args.allow_pickle,
     }
     model = predict_corpus(args.model, sentences, desc="model", **run_kwargs)
-    teacher = predict_corpus(args.teacher, sentences, desc="teacher", **run_kwargs)
+    teacher = predict_corpus(args.teacher, sentences, desc="teacher", option="--teacher", **run_kwargs)
     report = {
         "model": args.model,
         "teacher": args.teacher,
@@ -147,3 +104,10 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
         (directory / "diff.md").write_text(diff_markdown(report), encoding="utf-8")
     state.wait_for_everyone()
     return report
+
+
+def diff(args: DiffArguments | None = None, /, **kwargs: Any) -> dict[str, Any]:
+    """The Python face of ``labelgrow diff``: ``diff(teacher=..., model=..., data=[...])``."""
+    if args is not None and kwargs:
+        raise TypeError("pass either a DiffArguments or keyword arguments, not both")
+    return run_diff(args if args is not None else DiffArguments(**kwargs))

@@ -41,13 +41,14 @@ def predict_corpus(
     allow_pickle: bool = False,
     desc: str = "predicting",
     tokenizer=None,
+    option: str = "--model",
 ) -> ModelTags:
     """Load ``name`` (hub id or directory), tag every sentence (all processes share the work under
     ``accelerate``), free the model. The tokenizer is the model's own unless one is given."""
     from labelgrow.inference import predict_words
     from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
 
-    config = load_config(name, trust_remote_code)
+    config = load_config(name, trust_remote_code, option)
     if tokenizer is None:
         tokenizer = load_tokenizer(name, config, trust_remote_code)
     model = load_token_classifier(name, trust_remote_code, allow_pickle)
@@ -63,10 +64,11 @@ def predict_corpus(
     return ModelTags([p.tags for p in found], seconds, labels)
 
 
-def model_labels(name: str, trust_remote_code: bool = False) -> list[str]:
+def model_labels(name: str, trust_remote_code: bool = False, option: str = "--model") -> list[str]:
+    """The label names of a checkpoint in id order (only its config is read)."""
     from labelgrow.modeling import load_config
 
-    config = load_config(name, trust_remote_code)
+    config = load_config(name, trust_remote_code, option)
     return [config.id2label[i] for i in range(len(config.id2label))]
 
 
@@ -140,7 +142,7 @@ def run_eval(args: EvalArguments) -> dict:
             "the evaluation data",
             "Map them with --label-map, or score them as O with --unknown-as-o.",
         )
-    teacher_labels = model_labels(args.teacher, args.trust_remote_code) if args.teacher else None
+    teacher_labels = model_labels(args.teacher, args.trust_remote_code, "--teacher") if args.teacher else None
     teacher_types = entity_types(teacher_labels) if teacher_labels else None
     old_types, new_types = old_and_new_types(entity_types(labels), run, teacher_types)
     if teacher_types is not None and not set(teacher_types) & set(old_types):
@@ -185,7 +187,7 @@ def run_eval(args: EvalArguments) -> dict:
         },
     }
     if args.teacher:
-        teacher = predict_corpus(args.teacher, corpus.sentences, desc="teacher", **run_kwargs)
+        teacher = predict_corpus(args.teacher, corpus.sentences, desc="teacher", option="--teacher", **run_kwargs)
         report.update(compare_with_teacher(corpus.sentences, predicted.tags, teacher.tags, teacher_labels, report))
     if args.report and state.is_main_process:
         from labelgrow.report import write_report
@@ -224,3 +226,11 @@ def compare_with_teacher(
         out["parent_scores"] = score(sentences, refined, old_types, new_types, mode)
         out["parent_forgetting"] = forgetting(out["parent_scores"], teacher_scores, teacher_old)
     return out
+
+
+def evaluate(args: EvalArguments | None = None, /, **kwargs: Any) -> dict:
+    """The Python face of ``labelgrow eval``: ``evaluate(model=..., data=[...], teacher=...)`` or
+    ``evaluate(EvalArguments(...))``; returns the report (see docs/usage.md for its keys)."""
+    if args is not None and kwargs:
+        raise TypeError("pass either an EvalArguments or keyword arguments, not both")
+    return run_eval(args if args is not None else EvalArguments(**kwargs))

@@ -93,8 +93,7 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
 def _rehearsal_corpus(sources, lang):
     """``--rehearsal``: text without the new types (one text per line, or CoNLL whose tags are dropped), trained as
     all-O: the teacher's distillation decides among O and the old labels, and no word may become a new type."""
-    from labelgrow.data import Corpus
-    from labelgrow.diffing import read_unlabelled
+    from labelgrow.data import Corpus, read_unlabelled
 
     sentences = read_unlabelled(sources, "auto", lang)
     for s in sentences:
@@ -253,9 +252,11 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         if resume_from is None:
             raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
         logger.info("resuming from %s", resume_from)
-    train_output = trainer.train(resume_from_checkpoint=resume_from)
-    if trainer.shared_trunk is not None:
-        trainer.shared_trunk.close()
+    try:
+        train_output = trainer.train(resume_from_checkpoint=resume_from)
+    finally:  # the teacher's hooks on the student's frozen layers go, whether training ended well or not
+        if trainer.shared_trunk is not None:
+            trainer.shared_trunk.close()
     metrics = trainer.evaluate() if validation is not None else {}
     report = getattr(trainer, "last_eval_report", None)
 

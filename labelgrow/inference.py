@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,7 +121,8 @@ def word_log_probs(
     model.eval()
     batches = token_budget_batches([len(windows[i].input_ids) for i in order], batch_size)
     batches = [[order[i] for i in batch] for batch in batches]
-    for batch_ids in tqdm(batches, desc=desc, disable=not progress or rank != 0, leave=False):
+    quiet = not progress or rank != 0 or os.environ.get("TQDM_DISABLE") == "1"  # labelgrow -q
+    for batch_ids in tqdm(batches, desc=desc, disable=quiet, leave=False):
         batch = collate(as_features([windows[i] for i in batch_ids]), tokenizer.pad_token_id)
         with _autocast(device, dtype):
             logits = model(

@@ -258,12 +258,13 @@ def change_report(
     }
 
 
-def change_totals(block: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
-    """The counts of one language (or overall) summed over the old types."""
-    totals: dict[str, int] = {}
+def change_totals(block: Mapping[str, Mapping[str, int]], changes: Sequence[str]) -> dict[str, int]:
+    """The counts of one language (or overall) summed over the old types; every change in ``changes`` (a change
+    report's "changes") has a count, 0 where no entity was followed."""
+    totals = dict.fromkeys(changes, 0)
     for row in block.values():
         for change, n in row.items():
-            totals[change] = totals.get(change, 0) + n
+            totals[change] += n
     return totals
 
 

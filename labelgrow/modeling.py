@@ -36,20 +36,21 @@ def _load_kwargs(trust_remote_code: bool, allow_pickle: bool) -> dict:
     return {"trust_remote_code": trust_remote_code, "use_safetensors": None if allow_pickle else True}
 
 
-def load_config(base: str, trust_remote_code: bool = False):
-    """``AutoConfig`` for a hub id or a local directory, with an error that says which one failed and why."""
+def load_config(base: str, trust_remote_code: bool = False, option: str = "--base"):
+    """``AutoConfig`` for a hub id or a local directory, with an error that names the ``option`` the user gave it
+    with, and says which one failed and why."""
     from transformers import AutoConfig
 
     path = Path(base)
     looks_local = base.startswith((".", "/", "~")) or path.exists() or base.count("/") > 1
     if looks_local and not path.is_dir():
-        raise LabelgrowError(f"--base {base}: no such directory (give a local checkpoint directory or a hub id)")
+        raise LabelgrowError(f"{option} {base}: no such directory (give a local checkpoint directory or a hub id)")
     if looks_local and not (path / "config.json").is_file():
-        raise LabelgrowError(f"--base {base}: the directory has no config.json, so it is not a model checkpoint")
+        raise LabelgrowError(f"{option} {base}: the directory has no config.json, so it is not a model checkpoint")
     try:
         return AutoConfig.from_pretrained(base, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
-        raise LabelgrowError(f"--base {base}: cannot load the model config ({first_line(exc)})") from None
+        raise LabelgrowError(f"{option} {base}: cannot load the model config ({first_line(exc)})") from None
 
 
 def load_tokenizer(name: str, config, trust_remote_code: bool = False):

@@ -7,20 +7,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from labelgrow.data import Sentence, read_conll, read_text, tokenize_with_offsets
+from labelgrow.data import Sentence, read_conll, read_text, text_sentences
 from labelgrow.labels import repair_bio
 from labelgrow.metrics import extract_entities
 
 INPUT_FORMATS = ("text", "conll")
-
-
-def text_sentences(texts: Iterable[str], source: str = "<arguments>") -> list[Sentence]:
-    """Raw texts split into words the way training data is (one word per CJK character), keeping offsets."""
-    sentences = []
-    for i, text in enumerate(texts, 1):
-        tokens, offsets = tokenize_with_offsets(text)
-        sentences.append(Sentence(tokens, None, path=source, line=i, text=text, offsets=offsets))
-    return sentences
 
 
 def entities(sentence: Sentence, tags: Sequence[str], scores: Sequence[float]) -> list[dict[str, Any]]:
@@ -65,7 +56,7 @@ def run_predict(
     else:
         sentences = text_sentences(texts)
     state = PartialState(cpu=cpu)
-    config = load_config(model_name, trust_remote_code)
+    config = load_config(model_name, trust_remote_code, "--model")
     tokenizer = load_tokenizer(model_name, config, trust_remote_code)
     model = load_token_classifier(model_name, trust_remote_code, allow_pickle).to(state.device)
     predictions = predict_words(
@@ -90,3 +81,8 @@ def write_jsonl(rows: Iterable[dict], path: Path | None) -> str | None:
         return text
     path.write_text(text, encoding="utf-8")
     return None
+
+
+def predict(model: str, texts: Sequence[str] = (), **kwargs: Any) -> list[dict[str, Any]]:
+    """The Python face of ``labelgrow predict``: entities with character offsets for each text."""
+    return run_predict(model, texts, **kwargs)

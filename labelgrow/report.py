@@ -70,7 +70,7 @@ def change_rows(changes: dict) -> list[list[str]]:
     rows = []
     blocks = {**changes["languages"], ALL: changes["overall"]}
     for lang, block in blocks.items():
-        for type_, counts in [*sorted(block.items()), ("(all)", change_totals(block))]:
+        for type_, counts in [*sorted(block.items()), ("(all)", change_totals(block, changes["changes"]))]:
             if type_ == "(all)" and len(block) < 2:
                 continue
             followed = sum(counts[c] for c in CHANGES)

@@ -8,7 +8,6 @@ best-checkpoint selection and progress bars. labelgrow overrides only the loss a
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 
 import torch
@@ -169,8 +168,3 @@ class LabelgrowTrainer(Trainer):
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
-
-
-def steps_per_epoch(num_windows: int, batch_size: int, accumulation: int, processes: int) -> int:
-    """Optimizer steps in one epoch, as Trainer counts them."""
-    return max(1, math.ceil(math.ceil(num_windows / (batch_size * processes)) / accumulation))

@@ -13,5 +13,5 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q "$TORCH_SPEC"
-python -m pip install -q -e ".[dev]"
+python -m pip install -q -c constraints.txt -e ".[dev]"  # the versions the docs were measured with
 python -c "import torch, transformers, labelgrow; print(f'labelgrow {labelgrow.__version__}: torch {torch.__version__}, transformers {transformers.__version__}')"

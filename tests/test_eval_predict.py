@@ -270,3 +270,39 @@ def test_diff_needs_a_shared_type_and_existing_data(models, tmp_path):
         run_diff(DiffArguments(teacher=str(models / "teacher"), model=str(models / "student"), data=["missing.txt"]))
     with pytest.raises(LabelgrowError, match="--format must be one of auto, text, conll"):
         DiffArguments(teacher="t", model="m", data=["x"], format="csv")
+
+
+def test_errors_name_the_option_the_user_typed(models, gold_dir):
+    with pytest.raises(LabelgrowError, match=r"^--model /nonexistent/model: no such directory"):
+        run_predict("/nonexistent/model", ["text"])
+    with pytest.raises(LabelgrowError, match=r"^--teacher /nonexistent/teacher: no such directory"):
+        run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], teacher="/nonexistent/teacher"))
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_quiet_silences_the_progress_bars(models, tmp_path, quiet):
+    import subprocess
+    import sys
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("Angela Merkel visited Hamburg .\n" * 120, encoding="utf-8")  # > 100 texts: a progress bar
+    flags = ["-q"] if quiet else []
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelgrow.cli",
+            *flags,
+            "predict",
+            "--model",
+            str(models / "student"),
+            "--input",
+            str(texts),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("\n") == 120
+    assert ("predicting" in done.stderr) is not quiet

@@ -61,7 +61,7 @@ def test_change_report_with_gold_follows_only_the_teachers_correct_entities():
     # de: LOC@0 confused; PER@2 and ORG@4 gained; the teacher's wrong LOC@4 is not followed
     assert de["LOC"] == {**zero, "confused": 1}
     assert de["PER"] == {**zero, "gained": 1} and de["ORG"] == {**zero, "gained": 1}
-    assert change_totals(report["overall"]) == {
+    assert change_totals(report["overall"], report["changes"]) == {
         "kept": 1, "refined": 1, "lost": 1, "confused": 1, "boundary": 1, "gained": 2
     }  # fmt: skip
     refined = report["examples"]["refined"][0]
@@ -87,7 +87,8 @@ def test_change_report_without_gold_follows_every_teacher_entity_and_counts_adde
     assert report["changes"][-1] == "added"
     assert de["LOC"]["confused"] == 2  # LOC@0 -> ORG and LOC@4 -> ORG: no gold says the teacher was wrong
     assert de["PER"]["added"] == 1  # the model's PER@2 overlaps none of the teacher's entities
-    assert change_totals(report["overall"])["kept"] == 1
+    assert change_totals(report["overall"], report["changes"])["kept"] == 1
+    assert change_totals({}, report["changes"]) == dict.fromkeys(report["changes"], 0)  # nothing followed: zeros
 
 
 def test_examples_are_capped_per_language_and_change():

@@ -41,6 +41,11 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--cpu", action="store_true")
     p.add_argument("--bf16", action="store_true")
     p.add_argument("--quick", action="store_true", help="tiny subsets and 1 epoch: a smoke run in minutes")
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="write results.md and results.png again from OUT/results.json (nothing is trained or scored)",
+    )
     return p
 
 
@@ -123,6 +128,13 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
     if method.rehearsal:
         config["rehearsal"] = [str(p) for p in files["rehearsal"]]
     return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})")
+
+
+def render_only(scenario: Scenario, out: Path) -> dict[str, Any]:
+    """The tables and the figure again from a finished run's results.json."""
+    result = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    write(scenario, result, out, save_json=False)
+    return result
 
 
 def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -232,8 +244,9 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(scenario: Scenario, result: dict[str, Any], out: Path) -> None:
-    (out / "results.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+def write(scenario: Scenario, result: dict[str, Any], out: Path, save_json: bool = True) -> None:
+    if save_json:
+        (out / "results.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     (out / "results.md").write_text(markdown(scenario, result), encoding="utf-8")
     names = [m.name for m in scenario.methods] + ["joint training upper bound"]
     render.figure(result["cells"], result["teachers"], names, list(scenario.retention_langs), out / "results.png")

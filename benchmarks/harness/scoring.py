@@ -99,8 +99,9 @@ def figures(
             row[f"{key}_max"] = max(per_lang.values())
             row[f"{key}_labels"] = {k: v["labels"] for k, v in forgot.items()}
         changes = change_report(retention, teacher["retention"], tags["retention"], old_types, new_types, True)
-        row["changes"] = change_totals(changes["overall"])
-        row["changes_by_lang"] = {lang: change_totals(block) for lang, block in changes["languages"].items()}
+        names = changes["changes"]
+        row["changes"] = change_totals(changes["overall"], names)
+        row["changes_by_lang"] = {lang: change_totals(block, names) for lang, block in changes["languages"].items()}
         row["change_examples"] = {k: v[:12] for k, v in changes["examples"].items()}
     if "new" in tags:
         new_langs = score(sets["new"].sentences, tags["new"], old_types, new_types)["languages"]

@@ -1,0 +1,80 @@
+"""Every check of the argument classes, without a model: the errors a user sees before anything loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from labelgrow.configuration import EvalArguments, ExtendArguments
+from labelgrow.diffing import DiffArguments
+from labelgrow.errors import LabelgrowError
+
+BASE = {"base": "some/model", "new_labels": "FACILITY", "train": ["train.txt"], "output": "out"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"warmup_ratio": 1.0}, r"--warmup-ratio must be in \[0, 1\), not 1.0"),
+        ({"warmup_ratio": -0.1}, r"--warmup-ratio must be in \[0, 1\)"),
+        ({"weight_decay": -0.01}, "--weight-decay must be >= 0"),
+        ({"eval_batch_size": 0}, "--eval-batch-size must be >= 1"),
+        ({"logging_steps": 0}, "--logging-steps must be >= 1"),
+        ({"eval_steps": 0}, "--eval-steps must be >= 1, not 0"),
+        ({"save_steps": -5}, "--save-steps must be >= 1, not -5"),
+        (
+            {"validation": ["dev.txt"], "eval_steps": 30, "save_steps": 50},
+            "--save-steps 50 must be a multiple of --eval-steps 30 when --validation selects the best checkpoint",
+        ),
+        ({"freeze_layers": "some"}, "--freeze-layers must be a number >= 0 or all, not 'some'"),
+        ({"freeze_layers": -1}, "--freeze-layers must be >= 0, not -1"),
+        ({"kd_target": "folded"}, "--kd-target must be one of old-slice, unbiased"),
+        ({"kd": "none", "rehearsal": ["text.txt"]}, "--rehearsal needs a teacher"),
+        ({"parent": ["PHONE=ORG"]}, r"--parent PHONE=\.\.\.: not in --new-labels FACILITY"),
+        ({"parent": ["FACILITY"]}, "expected NEW=OLD"),
+        ({"epochs": 0}, "--epochs must be > 0"),
+        ({"bf16": True, "fp16": True}, "--bf16 and --fp16 exclude each other"),
+    ],
+)
+def test_extend_arguments_refuse_bad_values(changes, message):
+    with pytest.raises(LabelgrowError, match=message):
+        ExtendArguments(**{**BASE, **changes})
+
+
+def test_extend_arguments_accept_what_they_should():
+    args = ExtendArguments(**BASE, freeze_layers="all", warmup_ratio=0.0, eval_steps=30, save_steps=60)
+    assert args.freeze_layers == "all" and args.new_labels == ["FACILITY"]
+    assert ExtendArguments(**BASE, freeze_layers="3").freeze_layers == 3  # from the command line, a string
+    assert ExtendArguments(**BASE, validation=["dev.txt"], eval_steps=30, save_steps=60).save_steps == 60
+    # without validation nothing selects a best checkpoint, so any save interval is fine
+    assert ExtendArguments(**BASE, eval_steps=30, save_steps=50).eval_steps == 30
+    assert ExtendArguments(**BASE).kd_target == "unbiased"
+    assert ExtendArguments(**BASE, rehearsal="text.txt").to_dict()["rehearsal"] == ["text.txt"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data": []}, "--data is required"),
+        ({"mode": "loose"}, "--mode must be one of conlleval, strict"),
+        ({"decode": "beam"}, "--decode must be one of bio, argmax"),
+        ({"batch_size": 0}, "--batch-size must be >= 1"),
+        ({"parent": ["FACILITY:LOC"]}, "expected NEW=OLD"),
+    ],
+)
+def test_eval_arguments_refuse_bad_values(changes, message):
+    with pytest.raises(LabelgrowError, match=message):
+        EvalArguments(**{"model": "m", "data": ["d.txt"], **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data": []}, "--data is required"),
+        ({"examples": -1}, "--examples must be >= 0"),
+        ({"decode": "beam"}, "--decode must be one of bio, argmax"),
+        ({"bf16": True, "fp16": True}, "--bf16 and --fp16 exclude each other"),
+    ],
+)
+def test_diff_arguments_refuse_bad_values(changes, message):
+    with pytest.raises(LabelgrowError, match=message):
+        DiffArguments(**{"teacher": "t", "model": "m", "data": ["d.txt"], **changes})
