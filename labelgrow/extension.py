@@ -49,7 +49,10 @@ def extend(args: ExtendArguments | None = None, /, **kwargs: Any) -> ExtendResul
         prepare_output(output, args.overwrite, args.resume)
     state.wait_for_everyone()
     try:
-        return _extend(args, state, output)
+        from labelgrow.terminal import quiet_transformers
+
+        with quiet_transformers():
+            return _extend(args, state, output)
     except BaseException:
         if created and state.is_main_process:
             from labelgrow.outputs import remove_if_unfinished
@@ -246,6 +249,9 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,
     )
+    from labelgrow.terminal import install
+
+    install(trainer, output / "train_log.jsonl" if state.is_main_process else None)
     resume_from = None
     if args.resume:
         resume_from = get_last_checkpoint(str(output / "checkpoints"))
@@ -263,7 +269,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
     staging = output / ".staging"
     trainer.save_model(str(staging))  # every process calls it (FSDP/DeepSpeed gather); only the main one writes
     if state.is_main_process:
-        from labelgrow.outputs import describe_files, publish, utc_now, versions, write_run_files
+        from labelgrow.outputs import describe_files, label_history, publish, utc_now, versions, write_run_files
 
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; everything is in labelgrow.json
         per_file = Counter(s.path for s in train.sentences)
@@ -312,6 +318,7 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
             "validation_report": report,
             "versions": versions(),
         }
+        run["history"] = label_history(args.base, run)
         write_run_files(staging, run)
         publish(staging, output)
         if not args.keep_checkpoints:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgrow.errors import LabelgrowError
-from labelgrow.report import language_header, language_rows, markdown_table
+from labelgrow.report import LABEL_HEADER, label_rows, language_header, language_rows, markdown_table
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "labelgrow.json"
@@ -107,6 +107,7 @@ def model_card(run: dict[str, Any]) -> str:
         lines.append(f"base_model: {run['base']}")
     if languages:
         lines += ["language:", *[f"- {lang}" for lang in languages]]
+    lines += model_index(run)
     lines += ["---", "", f"# {Path(run['output']).name}", ""]
     old_types = ", ".join(run["old_types"]) or "none"
     lines += [
@@ -126,10 +127,24 @@ def model_card(run: dict[str, Any]) -> str:
     ]
     report = run.get("validation_report")
     if report:
+        rows = [row[:-1] for row in label_rows({"scores": report, "new_types": run["new_types"]})]
         lines += [
             "## Validation (entity-level F1, seqeval)",
             "",
             markdown_table(language_header(False), language_rows(report)),
+            "",
+            markdown_table(LABEL_HEADER[:-1], rows),
+            "",
+        ]
+    history = run.get("history") or []
+    if len(history) > 1:
+        lines += [
+            "## Label history",
+            "",
+            markdown_table(
+                ["round", "base", "labels added", "created"],
+                [[str(i), f"`{h['base']}`", ", ".join(h["new_types"]), h["created"]] for i, h in enumerate(history, 1)],
+            ),
             "",
         ]
     lines += [
@@ -143,6 +158,26 @@ def model_card(run: dict[str, Any]) -> str:
         "Every setting, data file hash and metric of the run is in `labelgrow.json`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def model_index(run: dict[str, Any]) -> list[str]:
+    """``model-index`` front matter (the Hub shows it as the model's results): old- and new-label F1 of the final
+    validation, when there was one."""
+    report = run.get("validation_report")
+    if not report:
+        return []
+    overall, results = report["overall"], []
+    for group, name in (("old", "old labels"), ("new", "new labels")):
+        if overall[group]["support"]:
+            types = ", ".join(run["old_types"] if group == "old" else run["new_types"])
+            results.append((f"entity F1, {name} ({types})", round(overall[group]["f1"], 2)))
+    if not results:
+        return []
+    lines = ["model-index:", f"- name: {Path(run['output']).name}", "  results:", "  - task:"]
+    lines += ["      type: token-classification", "      name: Named entity recognition", "    metrics:"]
+    for name, value in results:
+        lines += ["    - type: f1", f"      name: {json.dumps(name)}", f"      value: {value}"]
+    return lines
 
 
 def write_run_files(directory: Path, run: dict[str, Any]) -> None:
@@ -161,3 +196,12 @@ def publish(staging: Path, output: Path) -> None:
             shutil.rmtree(target)
         os.replace(item, target)
     staging.rmdir()
+
+
+def label_history(base: str, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every round that grew this model: the base's own history (from its labelgrow.json) and this round."""
+    base_run = Path(base) / RUN_FILE
+    earlier = json.loads(base_run.read_text(encoding="utf-8")).get("history", []) if base_run.is_file() else []
+    this = {k: run[k] for k in ("base", "created", "old_labels", "new_types", "metrics")}
+    this["train"] = [{k: f[k] for k in ("path", "sha256") if k in f} for f in run["data"]["train"]]
+    return [*earlier, this]

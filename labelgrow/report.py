@@ -204,15 +204,25 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+CHANGE_COLORS = {
+    "kept": "#4c9a4c",
+    "refined": "#f0a030",
+    "lost": "#d62728",
+    "confused": "#9467bd",
+    "boundary": "#8c564b",
+}
+
+
 def plot(report: dict, path: Path) -> None:
-    """Per language (then all), one bar per old label for the teacher (light) and the model (dark), then each new
-    label: a type the model lost stands out at a glance, which a per-language mean hides."""
+    """Per language (then all), one bar per old label for the teacher (hatched) and the model, then each new label:
+    a type the model lost stands out at a glance, which a per-language mean hides. With a teacher, a second panel
+    stacks what became of the teacher's correct old entities (kept, refined, lost, confused, boundary)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scores, teacher = report["scores"], report.get("teacher_scores")
+    scores, teacher, changes = report["scores"], report.get("teacher_scores"), report.get("changes")
     langs = [*scores["languages"], ALL]
     palette = plt.get_cmap("tab10").colors
 
@@ -229,7 +239,11 @@ def plot(report: dict, path: Path) -> None:
     for k, type_ in enumerate(report["new_types"], len(report["old_types"])):
         series.append((f"{type_} (new)", [f1(scores, x, type_) for x in langs], palette[k % len(palette)], 1.0, ".."))
     width = 0.85 / max(len(series), 1)
-    fig, ax = plt.subplots(figsize=(max(7.0, (0.28 * len(series) + 0.5) * len(langs) + 2), 4.6))
+    wide = max(7.0, (0.28 * len(series) + 0.5) * len(langs) + 2)
+    if changes:
+        fig, (ax, bottom) = plt.subplots(2, 1, figsize=(wide, 8.4), gridspec_kw={"height_ratios": [1.6, 1]})
+    else:
+        fig, ax = plt.subplots(figsize=(wide, 4.6))
     for k, (name, values, color, alpha, hatch) in enumerate(series):
         xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(langs))]
         bars = ax.bar(xs, values, width, label=name, color=color, alpha=alpha, hatch=hatch, edgecolor="white")
@@ -238,8 +252,23 @@ def plot(report: dict, path: Path) -> None:
     ax.set_ylim(0, 108)
     ax.set_ylabel("entity F1 (points)")
     ax.set_title(f"{Path(report['model']).name}: F1 per language and label", fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(len(series), 6), frameon=False)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(series), 6), frameon=False)
     ax.grid(axis="y", alpha=0.3)
+    if changes:
+        rows = [(lang, type_) for lang in langs for type_ in report["old_types"]]
+        blocks = {**changes["languages"], ALL: changes["overall"]}
+        left = [0.0] * len(rows)
+        for change in CHANGES:
+            counts = [blocks.get(lang, {}).get(type_, {}).get(change, 0) for lang, type_ in rows]
+            totals = [sum(blocks.get(lang, {}).get(type_, {}).get(c, 0) for c in CHANGES) for lang, type_ in rows]
+            shares = [100.0 * n / t if t else 0.0 for n, t in zip(counts, totals, strict=True)]
+            bottom.bar(range(len(rows)), shares, 0.8, bottom=left, label=change, color=CHANGE_COLORS[change])
+            left = [a + b for a, b in zip(left, shares, strict=True)]
+        bottom.set_xticks(range(len(rows)), [f"{t}\n{lang}" for lang, t in rows], fontsize=6)
+        bottom.set_ylim(0, 100)
+        bottom.set_ylabel("% of the teacher's correct entities")
+        bottom.set_title("what became of the old entities", fontsize=9)
+        bottom.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -138,8 +138,8 @@ def render_only(scenario: Scenario, out: Path) -> dict[str, Any]:
 
 
 def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Every cell of the grid, the first seed of every teacher before the other seeds (so that an interrupted run
-    has the widest comparison first); returns (and writes) the results."""
+    """Every cell of the grid: the first seed of every teacher before the other seeds, the joint bound last (so
+    that an interrupted run has the widest comparison first); returns (and writes) the results."""
     started = time.time()
     chosen = [m for m in scenario.methods if not args.methods or m.key in args.methods or m.name in args.methods]
     teacher_seeds = [None] if args.teacher else list(args.teacher_seeds)
@@ -148,28 +148,21 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     progress = Progress(len(runs) + len(teacher_seeds) + (0 if args.no_joint or scenario.joint is None else 1))
     sets = load_sets(files)
     rows, teachers, teacher_dirs, teacher_tags = [], [], {}, {}
-    for teacher_seed in teacher_seeds:
-        teacher_dirs[teacher_seed] = build_teacher(scenario, args, files, out, teacher_seed)
-        teacher_tags[teacher_seed] = model_tags(teacher_dirs[teacher_seed], sets, args.eval_batch_size)
-        teacher_row = {"method": "teacher", "teacher_seed": teacher_seed, "seed": teacher_seed}
-        teacher_row.update(evaluate(teacher_dirs[teacher_seed], sets, None, scenario, args.eval_batch_size))
-        teachers.append(teacher_row)
-        progress.step(f"teacher (seed {teacher_seed}): old F1 {teacher_row['old_f1_mean']:.1f}")
-    bound, joint_row = None, None
-    if not args.no_joint and scenario.joint is not None:
-        config = scenario.joint(args, out, files)
-        seed = teacher_seeds[0] if teacher_seeds[0] is not None else args.seeds[0]
-        config.update({"output": str(out / "methods" / "joint"), **common_settings(args), "seed": seed})
-        config.update({"epochs": args.teacher_epochs, "freeze_layers": 0, "learning_rate": args.teacher_learning_rate})
-        cost = train_once(config, "joint training upper bound")
-        row = {"method": "joint training upper bound", "teacher_seed": teacher_seeds[0], "seed": seed, "cost": cost}
-        row.update(evaluate(str(out / "methods" / "joint"), sets, None, scenario, args.eval_batch_size))
-        joint_row = row
-        bound = row.get("new_f1_mean")
-        progress.step(f"joint bound: new F1 {render.fmt(bound)}")
+
+    def teacher_of(seed: int | None) -> str:
+        """Built (and scored) when a cell first needs it, so an interrupted run has whole teachers' rows."""
+        if seed not in teacher_dirs:
+            teacher_dirs[seed] = build_teacher(scenario, args, files, out, seed)
+            teacher_tags[seed] = model_tags(teacher_dirs[seed], sets, args.eval_batch_size)
+            teacher_row = {"method": "teacher", "teacher_seed": seed, "seed": seed}
+            teacher_row.update(evaluate(teacher_dirs[seed], sets, None, scenario, args.eval_batch_size))
+            teachers.append(teacher_row)
+            progress.step(f"teacher (seed {seed}): old F1 {teacher_row['old_f1_mean']:.1f}")
+        return teacher_dirs[seed]
+
     for teacher_seed, method, seed in runs:
         cell = out / "methods" / f"t{teacher_seed}" / f"{method.key}-s{seed}"
-        cost = grow(scenario, args, files, teacher_dirs[teacher_seed], method, seed, cell)
+        cost = grow(scenario, args, files, teacher_of(teacher_seed), method, seed, cell)
         row = {"method": method.name, "teacher_seed": teacher_seed, "seed": seed, "output": str(cell)}
         row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, args.eval_batch_size))
         if cost:
@@ -179,8 +172,18 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
             f"{method.name} t{teacher_seed}/s{seed}: forgetting {render.fmt(row.get('forgetting_mean'))}, not "
             f"refinement {render.fmt(row.get('not_refinement_mean'))}, new F1 {render.fmt(row.get('new_f1_mean'))}"
         )
-    if joint_row is not None:
-        rows.append(joint_row)
+    bound = None
+    if not args.no_joint and scenario.joint is not None:  # last: the most expensive single run
+        config = scenario.joint(args, out, files)
+        seed = teacher_seeds[0] if teacher_seeds[0] is not None else args.seeds[0]
+        config.update({"output": str(out / "methods" / "joint"), **common_settings(args), "seed": seed})
+        config.update({"epochs": args.teacher_epochs, "freeze_layers": 0, "learning_rate": args.teacher_learning_rate})
+        cost = train_once(config, "joint training upper bound")
+        row = {"method": "joint training upper bound", "teacher_seed": teacher_seeds[0], "seed": seed, "cost": cost}
+        row.update(evaluate(str(out / "methods" / "joint"), sets, None, scenario, args.eval_batch_size))
+        rows.append(row)
+        bound = row.get("new_f1_mean")
+        progress.step(f"joint bound: new F1 {render.fmt(bound)}")
     speed = None
     default_rows = [r for r in rows if r["method"] == scenario.default]
     if default_rows and not args.no_throughput:
