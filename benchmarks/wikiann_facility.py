@@ -55,7 +55,7 @@ QUICK = {
 }
 DEFAULT = "labelgrow default"
 METHODS = [
-    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}),
+    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first"),
     Method(
         "original recipe (fresh head, CE + KD, one LR)",
         "original",
@@ -74,8 +74,9 @@ METHODS = [
         "frozen encoder and old rows: new rows only (Learn or Recall?)",
         "new-rows",
         {"freeze_layers": "all", "freeze_old_rows": True},
+        cells="first",
     ),
-    Method("labelgrow default averaged with the teacher, 0.5", "interp50", interpolate=0.5),
+    Method("labelgrow default averaged with the teacher, 0.5", "interp50", interpolate=0.5, cells="first"),
     Method("labelgrow default averaged with the teacher, 0.75", "interp75", interpolate=0.75, cells="first"),
 ]
 

@@ -13,12 +13,20 @@ from typing import Annotated
 
 import typer
 
-from labelgrow.configuration import (  # light: no torch
-    DECODINGS,
-    KD_MODES,
-    TEACHER_PRECISIONS,
-    EvalArguments,
-    ExtendArguments,
+from labelgrow.configuration import KD_MODES, TEACHER_PRECISIONS, EvalArguments, ExtendArguments  # light: no torch
+from labelgrow.options import (
+    AllowPickleOption,
+    BatchSizeOption,
+    Bf16Option,
+    ConfigOption,
+    CpuOption,
+    DecodeOption,
+    Fp16Option,
+    LabelMapOption,
+    LangOption,
+    MaxLengthOption,
+    ParentOption,
+    TrustRemoteCodeOption,
 )
 
 app = typer.Typer(
@@ -29,52 +37,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
-    """``--config FILE``: its values become the defaults of every option; explicit options still win."""
-    if value is None:
-        return value
-    from labelgrow.configuration import read_config_file
-    from labelgrow.errors import LabelgrowError
-
-    params = {p.name: p for p in ctx.command.params if p.name}
-    try:
-        config = read_config_file(value, set(params) - {"config"})
-    except LabelgrowError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    for key, item in config.items():
-        if isinstance(item, list) and not params[key].multiple:
-            config[key] = ",".join(map(str, item))
-    ctx.default_map = {**(ctx.default_map or {}), **config}
-    return value
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="YAML file of option values (e.g. recipes/demo.yaml); options given on the command line override it.",
-        is_eager=True,
-        callback=_config_callback,
-    ),
-]
-
-ParentOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="NEW=OLD[,OLD]: the old types a new type refines (e.g. FACILITY=LOC,ORG); retention is then also scored "
-        "with such refinements counted as kept. Repeatable."
-    ),
-]
-
-DecodeOption = Annotated[
-    str,
-    typer.Option(
-        help="bio: the most probable valid BIO sequence (a span takes one type); argmax: each word's top label, "
-        "as transformers.pipeline does."
-    ),
-]
 
 
 def _layers(value: str | int) -> str | int:
@@ -113,13 +75,8 @@ def extend_command(
         list[str] | None,
         typer.Option(help="Validation data (repeatable); scored each epoch, selects the best checkpoint."),
     ] = None,
-    label_map: Annotated[
-        str | None, typer.Option(help="TSV 'source<TAB>target' mapping data tags/types (target O drops them).")
-    ] = None,
-    lang: Annotated[
-        str | None,
-        typer.Option(help="Language of every sentence (default: from '# lang = xx', the directory or the file name)."),
-    ] = None,
+    label_map: LabelMapOption = None,
+    lang: LangOption = None,
     parent: ParentOption = None,
     epochs: Annotated[float, typer.Option(help="Training epochs.")] = 3.0,
     max_steps: Annotated[
@@ -174,12 +131,7 @@ def extend_command(
             "this (0: off)."
         ),
     ] = 0.0,
-    max_length: Annotated[
-        int | None,
-        typer.Option(
-            help="Sub-words per window (default: the model's maximum); longer sentences are windowed, never truncated."
-        ),
-    ] = None,
+    max_length: MaxLengthOption = None,
     label_all_subwords: Annotated[bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).")] = False,
     teacher_cache: Annotated[
         bool,
@@ -215,13 +167,13 @@ def extend_command(
     eval_batch_size: Annotated[int, typer.Option(help="Windows per device for validation.")] = 32,
     bf16: Annotated[bool, typer.Option(help="bfloat16 mixed precision (teacher runs in bf16).")] = False,
     fp16: Annotated[bool, typer.Option(help="float16 mixed precision (teacher runs in fp16).")] = False,
-    cpu: Annotated[bool, typer.Option(help="Train on the CPU even if a GPU is available.")] = False,
+    cpu: CpuOption = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing labelgrow output directory.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its last checkpoint.")] = False,
     keep_checkpoints: Annotated[bool, typer.Option(help="Keep output/checkpoints after training.")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub (off by default).")] = False,
-    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    trust_remote_code: TrustRemoteCodeOption = False,
+    allow_pickle: AllowPickleOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Grow a token classifier with new labels: append B-X/I-X rows, keep the old ones, train with KD."""
@@ -252,19 +204,19 @@ def eval_command(
         str | None, typer.Option(help="Also score this model (the base) and report forgetting on the old labels.")
     ] = None,
     report: Annotated[str | None, typer.Option(help="Directory for report.json, report.md and report.png.")] = None,
-    label_map: Annotated[str | None, typer.Option(help="TSV 'source<TAB>target' mapping gold tags.")] = None,
-    lang: Annotated[str | None, typer.Option(help="Language of every sentence.")] = None,
+    label_map: LabelMapOption = None,
+    lang: LangOption = None,
     mode: Annotated[str, typer.Option(help="conlleval (default) or strict (IOB2) entity matching.")] = "conlleval",
     unknown_as_o: Annotated[bool, typer.Option(help="Score gold tags the model does not know as O.")] = False,
     parent: ParentOption = None,
     decode: DecodeOption = "bio",
-    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
-    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
-    bf16: Annotated[bool, typer.Option(help="Run the models in bfloat16.")] = False,
-    fp16: Annotated[bool, typer.Option(help="Run the models in float16.")] = False,
-    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
-    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    batch_size: BatchSizeOption = 32,
+    max_length: MaxLengthOption = None,
+    bf16: Bf16Option = False,
+    fp16: Fp16Option = False,
+    cpu: CpuOption = False,
+    trust_remote_code: TrustRemoteCodeOption = False,
+    allow_pickle: AllowPickleOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Score a model per language x label (old vs new labels), with forgetting against a teacher."""
@@ -293,25 +245,29 @@ def predict_command(
     ] = None,
     format: Annotated[str, typer.Option(help="Input format of --input: text or conll.")] = "text",
     output: Annotated[str | None, typer.Option(help="Write JSON lines here instead of to stdout.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
-    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
-    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
-    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    batch_size: BatchSizeOption = 32,
+    max_length: MaxLengthOption = None,
+    cpu: CpuOption = False,
+    trust_remote_code: TrustRemoteCodeOption = False,
+    allow_pickle: AllowPickleOption = False,
     decode: DecodeOption = "bio",
 ) -> None:
     """Tag raw text (entities with character offsets) or CoNLL words (BIO tags); one JSON line per input."""
-    from labelgrow.errors import LabelgrowError
-    from labelgrow.prediction import INPUT_FORMATS, run_predict, write_jsonl
+    arguments = {k: v for k, v in locals().items() if k != "output"}
+    from labelgrow.prediction import PredictArguments, run_predict, write_jsonl
 
-    if bool(texts) == bool(input):
-        raise LabelgrowError("give texts as arguments or --input FILE (one of the two)")
-    if format not in INPUT_FORMATS:
-        raise LabelgrowError(f"--format must be one of {', '.join(INPUT_FORMATS)}, not {format!r}")
-    if decode not in DECODINGS:
-        raise LabelgrowError(f"--decode must be one of {', '.join(DECODINGS)}, not {decode!r}")
+    args = PredictArguments(**arguments)
     rows = run_predict(
-        model, texts or (), input, format, batch_size, max_length, cpu, trust_remote_code, allow_pickle, decode
+        args.model,
+        args.texts,
+        args.input,
+        args.format,
+        args.batch_size,
+        args.max_length,
+        args.cpu,
+        args.trust_remote_code,
+        args.allow_pickle,
+        args.decode,
     )
     text = write_jsonl(rows, Path(output) if output else None)
     if text is not None:
@@ -329,17 +285,17 @@ def diff_command(
     format: Annotated[
         str, typer.Option(help="auto (CoNLL when every line is a word, optionally with a BIO tag), text or conll.")
     ] = "auto",
-    lang: Annotated[str | None, typer.Option(help="Language of every text (default: from the path).")] = None,
+    lang: LangOption = None,
     report: Annotated[str | None, typer.Option(help="Directory for diff.json and diff.md.")] = None,
     examples: Annotated[int, typer.Option(help="Examples of each change per language.")] = 3,
     decode: DecodeOption = "bio",
-    batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 32,
-    max_length: Annotated[int | None, typer.Option(help="Sub-words per window (default: the model's).")] = None,
-    bf16: Annotated[bool, typer.Option(help="Run the models in bfloat16.")] = False,
-    fp16: Annotated[bool, typer.Option(help="Run the models in float16.")] = False,
-    cpu: Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
-    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights.")] = False,
+    batch_size: BatchSizeOption = 32,
+    max_length: MaxLengthOption = None,
+    bf16: Bf16Option = False,
+    fp16: Fp16Option = False,
+    cpu: CpuOption = False,
+    trust_remote_code: TrustRemoteCodeOption = False,
+    allow_pickle: AllowPickleOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Without gold: what the grown model did with each of the teacher's old entities (kept, refined, lost...)."""

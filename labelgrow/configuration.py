@@ -182,8 +182,28 @@ SCORE_MODES = ("conlleval", "strict")  # see labelgrow/evaluation.py
 DECODINGS = ("bio", "argmax")  # see labelgrow/decoding.py
 
 
-@dataclass
-class EvalArguments:
+@dataclass(kw_only=True)
+class InferenceArguments:
+    """What every command that runs models shares: decoding, batching, precision, device and trust."""
+
+    decode: str = "bio"
+    batch_size: int = 32
+    max_length: int | None = None
+    bf16: bool = False
+    fp16: bool = False
+    cpu: bool = False
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def check_inference(self) -> None:
+        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
+        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
+        _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
+        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+
+
+@dataclass(kw_only=True)
+class EvalArguments(InferenceArguments):
     """Everything ``labelgrow eval`` needs."""
 
     model: str
@@ -195,22 +215,12 @@ class EvalArguments:
     mode: str = "conlleval"
     unknown_as_o: bool = False
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: score refinements as kept, too
-    decode: str = "bio"
-    batch_size: int = 32
-    max_length: int | None = None
-    bf16: bool = False
-    fp16: bool = False
-    cpu: bool = False
-    trust_remote_code: bool = False
-    allow_pickle: bool = False
 
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one file or directory to score")
         _check(self.mode in SCORE_MODES, f"--mode must be one of {', '.join(SCORE_MODES)}, not {self.mode!r}")
-        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
-        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
-        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        self.check_inference()
         if self.label_map is not None and not Path(self.label_map).is_file():
             raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
         parse_parents(self.parent)  # the syntax; the types are checked against the model's labels

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import DECODINGS, _as_list, _check
+from labelgrow.configuration import InferenceArguments, _as_list, _check
 from labelgrow.data import UNLABELLED_FORMATS, read_unlabelled
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
 from labelgrow.metrics import change_report
 
 
-@dataclass
-class DiffArguments:
+@dataclass(kw_only=True)
+class DiffArguments(InferenceArguments):
     """Everything ``labelgrow diff`` needs."""
 
     teacher: str
@@ -30,26 +30,14 @@ class DiffArguments:
     lang: str | None = None
     report: str | None = None
     examples: int = 3
-    decode: str = "bio"
-    batch_size: int = 32
-    max_length: int | None = None
-    bf16: bool = False
-    fp16: bool = False
-    cpu: bool = False
-    trust_remote_code: bool = False
-    allow_pickle: bool = False
 
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one text or CoNLL file (or a directory)")
-        _check(
-            self.format in UNLABELLED_FORMATS,
-            f"--format must be one of {', '.join(UNLABELLED_FORMATS)}, not {self.format!r}",
-        )
-        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
+        formats = ", ".join(UNLABELLED_FORMATS)
+        _check(self.format in UNLABELLED_FORMATS, f"--format must be one of {formats}, not {self.format!r}")
         _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
-        _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
-        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        self.check_inference()
 
 
 def run_diff(args: DiffArguments) -> dict[str, Any]:
@@ -57,8 +45,7 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
     entities; write diff.json and diff.md on the main process when ``args.report`` is set."""
     from accelerate import PartialState
 
-    from labelgrow.evaluation import model_labels, predict_corpus
-    from labelgrow.inference import precision_dtype
+    from labelgrow.evaluation import inference_settings, model_labels, predict_corpus
 
     teacher_types = entity_types(model_labels(args.teacher, args.trust_remote_code, "--teacher"))
     model_types = entity_types(model_labels(args.model, args.trust_remote_code))
@@ -71,15 +58,7 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
     new = [t for t in model_types if t not in teacher_types]
     sentences = read_unlabelled(args.data, args.format, args.lang)
     state = PartialState(cpu=args.cpu)
-    run_kwargs = {
-        "state": state,
-        "batch_size": args.batch_size,
-        "max_length": args.max_length,
-        "dtype": precision_dtype(args.bf16, args.fp16),
-        "decode": args.decode,
-        "trust_remote_code": args.trust_remote_code,
-        "allow_pickle": args.allow_pickle,
-    }
+    run_kwargs = inference_settings(args, state)
     model = predict_corpus(args.model, sentences, desc="model", **run_kwargs)
     teacher = predict_corpus(args.teacher, sentences, desc="teacher", option="--teacher", **run_kwargs)
     report = {

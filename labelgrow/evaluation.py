@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import EvalArguments
+from labelgrow.configuration import EvalArguments, InferenceArguments
 from labelgrow.data import Corpus, Sentence
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import OUTSIDE, check_parents, entity_types, parse_parents
@@ -62,6 +62,21 @@ def predict_corpus(
     labels = [config.id2label[i] for i in range(len(config.id2label))]
     del model
     return ModelTags([p.tags for p in found], seconds, labels)
+
+
+def inference_settings(args: InferenceArguments, state) -> dict[str, Any]:
+    """``predict_corpus`` keyword arguments from a command's shared inference options."""
+    from labelgrow.inference import precision_dtype
+
+    return {
+        "state": state,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "dtype": precision_dtype(args.bf16, args.fp16),
+        "decode": args.decode,
+        "trust_remote_code": args.trust_remote_code,
+        "allow_pickle": args.allow_pickle,
+    }
 
 
 def model_labels(name: str, trust_remote_code: bool = False, option: str = "--model") -> list[str]:
@@ -124,7 +139,6 @@ def run_eval(args: EvalArguments) -> dict:
     from accelerate import PartialState
 
     from labelgrow.data import load_corpus
-    from labelgrow.inference import precision_dtype
     from labelgrow.labels import LabelMap, check_known_tags
 
     # Everything that can be checked is checked before any model runs.
@@ -153,15 +167,7 @@ def run_eval(args: EvalArguments) -> dict:
     parents = resolve_parents(args.parent, run, new_types, old_types)
 
     state = PartialState(cpu=args.cpu)
-    run_kwargs = {
-        "state": state,
-        "batch_size": args.batch_size,
-        "max_length": args.max_length,
-        "dtype": precision_dtype(args.bf16, args.fp16),
-        "decode": args.decode,
-        "trust_remote_code": args.trust_remote_code,
-        "allow_pickle": args.allow_pickle,
-    }
+    run_kwargs = inference_settings(args, state)
     predicted = predict_corpus(args.model, corpus.sentences, desc="model", **run_kwargs)
     report: dict[str, Any] = {
         "model": args.model,

@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelgrow.configuration import InferenceArguments, _check
 from labelgrow.data import Sentence, read_conll, read_text, text_sentences
 from labelgrow.labels import repair_bio
 from labelgrow.metrics import extract_entities
 
 INPUT_FORMATS = ("text", "conll")
+
+
+@dataclass(kw_only=True)
+class PredictArguments(InferenceArguments):
+    """Everything ``labelgrow predict`` needs: texts given directly, or a file of them."""
+
+    model: str
+    texts: list[str] = field(default_factory=list)
+    input: str | None = None
+    format: str = "text"
+
+    def __post_init__(self) -> None:
+        self.texts = list(self.texts or [])
+        _check(bool(self.texts) != bool(self.input), "give texts as arguments or --input FILE (one of the two)")
+        _check(
+            self.format in INPUT_FORMATS,
+            f"--format must be one of {', '.join(INPUT_FORMATS)}, not {self.format!r}",
+        )
+        self.check_inference()
 
 
 def entities(sentence: Sentence, tags: Sequence[str], scores: Sequence[float]) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ def test_extend_writes_an_ordinary_hf_checkpoint(teacher_dir, data_dir, tmp_path
         "model.safetensors",
         "tokenizer.json",
         "tokenizer_config.json",
+        "train_log.jsonl",  # the Trainer's raw records, kept out of the terminal
     ]
     config = json.loads((output / "config.json").read_text())
     assert [config["id2label"][str(i)] for i in range(9)] == [

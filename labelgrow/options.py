@@ -1,0 +1,74 @@
+"""The command line's shared option vocabulary: each option that several commands take is declared once here, with
+one help text (light imports only: ``--help`` must stay instant)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """``--config FILE``: its values become the defaults of every option; explicit options still win."""
+    if value is None:
+        return value
+    from labelgrow.configuration import read_config_file
+    from labelgrow.errors import LabelgrowError
+
+    params = {p.name: p for p in ctx.command.params if p.name}
+    try:
+        config = read_config_file(value, set(params) - {"config"})
+    except LabelgrowError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for key, item in config.items():
+        if isinstance(item, list) and not params[key].multiple:
+            config[key] = ",".join(map(str, item))
+    ctx.default_map = {**(ctx.default_map or {}), **config}
+    return value
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="YAML file of option values (e.g. recipes/demo.yaml); options given on the command line override it.",
+        is_eager=True,
+        callback=_config_callback,
+    ),
+]
+
+ParentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="NEW=OLD[,OLD]: the old types a new type refines (e.g. FACILITY=LOC,ORG); retention is then also scored "
+        "with such refinements counted as kept. Repeatable."
+    ),
+]
+
+DecodeOption = Annotated[
+    str,
+    typer.Option(
+        help="bio: the most probable valid BIO sequence (a span takes one type); argmax: each word's top label, "
+        "as transformers.pipeline does."
+    ),
+]
+
+
+BatchSizeOption = Annotated[int, typer.Option(help="Windows per batch (length-sorted).")]
+MaxLengthOption = Annotated[
+    int | None,
+    typer.Option(help="Sub-words per window (default: the model's maximum); longer sentences are windowed."),
+]
+Bf16Option = Annotated[bool, typer.Option(help="bfloat16 (mixed) precision.")]
+Fp16Option = Annotated[bool, typer.Option(help="float16 (mixed) precision.")]
+CpuOption = Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")]
+TrustRemoteCodeOption = Annotated[bool, typer.Option(help="Allow model code from the hub (off: never run it).")]
+AllowPickleOption = Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights (safetensors only).")]
+LabelMapOption = Annotated[
+    str | None, typer.Option(help="TSV 'source<TAB>target' mapping data tags or types (target O drops them).")
+]
+LangOption = Annotated[
+    str | None,
+    typer.Option(help="Language of every sentence (default: from '# lang = xx', the directory or the file name)."),
+]
