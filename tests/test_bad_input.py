@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_cli import extend_args, run_cli
+from tests.helpers import extend_args, run_cli
 
 GOOD = "Die O\nElbphilharmonie B-FACILITY\nliegt O\nin O\nHamburg B-LOC\n\nAngela B-PER\nMerkel I-PER\n"
 

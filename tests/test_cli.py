@@ -9,40 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labelgrow.cli import main
+from tests.helpers import extend_args, run_cli
 from tests.processes import torchrun_labelgrow
-
-
-def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["labelgrow", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def extend_args(base, data_dir, output, *extra, new_labels="FACILITY") -> list[str]:
-    return [
-        "extend",
-        "--base",
-        str(base),
-        "--new-labels",
-        new_labels,
-        "--train",
-        str(data_dir),
-        "--output",
-        str(output),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "4",
-        "--learning-rate",
-        "1e-3",
-        *extra,
-    ]
 
 
 def test_help_is_instant_and_imports_no_torch():

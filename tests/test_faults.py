@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.helpers import extend_args
 from tests.processes import torchrun_labelgrow
-from tests.test_cli import extend_args
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLER = textwrap.dedent("""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from labelgrow.terminal import evaluation_row
-from tests.test_cli import extend_args
+from tests.helpers import extend_args
 
 
 def test_evaluation_row_is_one_compact_line():
