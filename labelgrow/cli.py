@@ -172,6 +172,10 @@ def extend_command(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing labelgrow output directory.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its last checkpoint.")] = False,
     keep_checkpoints: Annotated[bool, typer.Option(help="Keep output/checkpoints after training.")] = False,
+    report_to: Annotated[
+        str,
+        typer.Option(help="Trainer logging integrations, comma-separated (tensorboard, wandb, ...); none: off."),
+    ] = "none",
     trust_remote_code: TrustRemoteCodeOption = False,
     allow_pickle: AllowPickleOption = False,
     config: ConfigOption = None,

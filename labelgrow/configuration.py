@@ -60,6 +60,7 @@ class ExtendArguments:
     overwrite: bool = False
     resume: bool = False
     keep_checkpoints: bool = False
+    report_to: str = "none"  # Trainer integrations (tensorboard, wandb, ...); none: nothing leaves the machine
     trust_remote_code: bool = False
     allow_pickle: bool = False
 

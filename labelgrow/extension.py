@@ -26,10 +26,11 @@ class ExtendResult:
     validation_report: dict | None
 
 
-def extend(args: ExtendArguments | None = None, /, **kwargs: Any) -> ExtendResult:
+def extend(args: ExtendArguments | None = None, /, *, callbacks: list | None = None, **kwargs: Any) -> ExtendResult:
     """Grow ``args.base`` with ``args.new_labels`` and write an ordinary HF checkpoint to ``args.output``.
 
-    Callable as ``extend(ExtendArguments(...))`` or ``extend(base=..., new_labels=..., train=..., output=...)``.
+    Callable as ``extend(ExtendArguments(...))`` or ``extend(base=..., new_labels=..., train=..., output=...)``;
+    ``callbacks`` (transformers ``TrainerCallback`` objects) are handed to the Trainer.
     Only the main process writes files; under ``accelerate launch`` every process runs this same function.
     """
     from accelerate import PartialState
@@ -52,7 +53,7 @@ def extend(args: ExtendArguments | None = None, /, **kwargs: Any) -> ExtendResul
         from labelgrow.terminal import quiet_transformers
 
         with quiet_transformers():
-            return _extend(args, state, output)
+            return _extend(args, state, output, callbacks)
     except BaseException:
         if created and state.is_main_process:
             from labelgrow.outputs import remove_if_unfinished
@@ -61,19 +62,41 @@ def extend(args: ExtendArguments | None = None, /, **kwargs: Any) -> ExtendResul
         raise
 
 
-def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
+def _extend(args: ExtendArguments, state, output: Path, callbacks: list | None = None) -> ExtendResult:
+    """The phases, in order: plan (no weights), build the models, train, write."""
     started = time.time()
+    planned = plan(args)
+    models = build_models(args, planned, state, output)
+    trainer, train_output, metrics, report = train(args, planned, models, state, output, callbacks)
+    write(args, planned, models, trainer, train_output, metrics, report, state, output, started)
+    return ExtendResult(output, list(planned.labels.labels), metrics, report)
 
+
+@dataclass
+class Plan:
+    """Everything decided before a weight loads: the labels, the tokenizer, the data (checked)."""
+
+    config: Any
+    labels: LabelSet
+    tokenizer: Any
+    parents: dict[str, list[str]]
+    train: Any  # data.Corpus: the training sentences, rehearsal text included
+    validation: Any | None
+
+
+def plan(args: ExtendArguments) -> Plan:
+    """Read the base's config and tokenizer and every data file, and check everything that can be wrong with the
+    options or the data -- before the weights are loaded."""
     from labelgrow.data import load_corpus
     from labelgrow.labels import LabelMap, old_labels_from_config
-    from labelgrow.modeling import load_base, load_config, load_tokenizer
+    from labelgrow.modeling import load_config, load_tokenizer
 
-    # Everything that can be wrong with the options or the data is checked before the weights are loaded.
     config = load_config(args.base, args.trust_remote_code)
     labels = LabelSet(tuple(old_labels_from_config(config)), tuple(args.new_labels))
     tokenizer = load_tokenizer(args.base, config, args.trust_remote_code)
     logger.info("labels: %s (old) + %s (new)", " ".join(labels.old), " ".join(labels.new))
-    check_parents(parse_parents(args.parent), args.new_labels, labels.old_types)
+    parents = parse_parents(args.parent)
+    check_parents(parents, args.new_labels, labels.old_types)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
     train = load_corpus(args.train, args.lang, label_map)
@@ -89,8 +112,7 @@ def _extend(args: ExtendArguments, state, output: Path) -> ExtendResult:
         _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
         train.sentences.extend(rehearsal.sentences)
         train.files.extend(rehearsal.files)
-    base = load_base(args.base, args.trust_remote_code, args.allow_pickle, config=config, tokenizer=tokenizer)
-    return _train_and_write(args, state, base, labels, train, validation, output, started)
+    return Plan(config, labels, tokenizer, parents, train, validation)
 
 
 def _rehearsal_corpus(sources, lang):
@@ -167,25 +189,40 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
         use_cpu=args.cpu,
         seed=args.seed,
         data_seed=args.seed,
-        report_to="none",
+        report_to=args.report_to,
         dataloader_pin_memory=torch.cuda.is_available(),
         **strategy,
     )
 
 
-def _train_and_write(args, state, base, labels, train, validation, output, started) -> ExtendResult:
+@dataclass
+class Models:
+    """What training needs beside the data: the student (grown, frozen where asked), the loss, the teacher (None
+    without KD or with --teacher-cache) and the encoded training windows."""
+
+    base: Any  # modeling.LoadedBase
+    student: Any
+    frozen: Any  # modeling.FreezeSummary
+    loss_config: Any  # losses.LossConfig
+    teacher: Any | None
+    features: list[dict]
+    stats: Any  # features.EncodingStats
+    max_length: int
+
+
+def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> Models:
+    """Load the base, grow the student (modeling.expand_classifier), freeze, choose the loss, prepare the teacher
+    (live, or its logits cached once with --teacher-cache)."""
     import gc
 
-    from transformers.trainer_utils import get_last_checkpoint
-
-    from labelgrow.features import as_features, collate, encode, max_input_length
+    from labelgrow.features import as_features, encode, max_input_length
     from labelgrow.losses import LossConfig, describe_loss
-    from labelgrow.modeling import build_student, freeze
-    from labelgrow.trainer import LabelgrowTrainer
+    from labelgrow.modeling import build_student, freeze, load_base
 
-    tokenizer = base.tokenizer
+    labels, tokenizer = planned.labels, planned.tokenizer
+    base = load_base(args.base, args.trust_remote_code, args.allow_pickle, config=planned.config, tokenizer=tokenizer)
     max_length = max_input_length(base.config, tokenizer, args.max_length)
-    windows, stats = encode(train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
+    windows, stats = encode(planned.train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
     student = build_student(base, labels, args.trust_remote_code, args.allow_pickle)
     if args.reset_head:
@@ -230,27 +267,39 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
             feature["teacher_logits"] = logits
         teacher = base.teacher = None  # train without the teacher in memory
     gc.collect()
+    return Models(base, student, frozen, loss_config, teacher, features, stats, max_length)
+
+
+def train(args: ExtendArguments, planned: Plan, models: Models, state, output: Path, callbacks=None):
+    """Train (resuming when asked) and evaluate the best checkpoint; returns the trainer, the Trainer's train
+    output, the final validation metrics and report."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from labelgrow.features import collate
+    from labelgrow.terminal import install
+    from labelgrow.trainer import LabelgrowTrainer
+
+    validation = planned.validation
     trainer = LabelgrowTrainer(
-        model=student,
+        model=models.student,
         args=_training_arguments(args, output, validation is not None),
-        train_dataset=features,
-        data_collator=partial(collate, pad_id=tokenizer.pad_token_id),
-        processing_class=tokenizer,
-        teacher=teacher,
-        loss_config=loss_config,
+        train_dataset=models.features,
+        data_collator=partial(collate, pad_id=planned.tokenizer.pad_token_id),
+        processing_class=planned.tokenizer,
+        callbacks=callbacks,
+        teacher=models.teacher,
+        loss_config=models.loss_config,
         eval_dataset=validation.sentences if validation else None,  # Trainer checks it exists; evaluate() scores
         eval_sentences=validation.sentences if validation else (),
-        old_types=labels.old_types,
+        old_types=planned.labels.old_types,
         new_types=list(args.new_labels),
-        max_length=max_length,
+        max_length=models.max_length,
         head_learning_rate=args.head_learning_rate,
-        frozen_modules=frozen.modules,
-        frozen_layers=frozen.frozen_layers,
+        frozen_modules=models.frozen.modules,
+        frozen_layers=models.frozen.frozen_layers,
         share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,
     )
-    from labelgrow.terminal import install
-
     install(trainer, output / "train_log.jsonl" if state.is_main_process else None)
     resume_from = None
     if args.resume:
@@ -264,48 +313,39 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
         if trainer.shared_trunk is not None:
             trainer.shared_trunk.close()
     metrics = trainer.evaluate() if validation is not None else {}
-    report = getattr(trainer, "last_eval_report", None)
+    return trainer, train_output, metrics, getattr(trainer, "last_eval_report", None)
 
+
+def write(args, planned: Plan, models: Models, trainer, train_output, metrics, report, state, output, started):
+    """Save the model (every process calls it: FSDP/DeepSpeed gather), then on the main process labelgrow.json
+    and the model card (outputs.RunRecord), published into ``output`` with labelgrow.json last."""
     staging = output / ".staging"
-    trainer.save_model(str(staging))  # every process calls it (FSDP/DeepSpeed gather); only the main one writes
+    trainer.save_model(str(staging))
     if state.is_main_process:
-        from labelgrow.outputs import describe_files, label_history, publish, utc_now, versions, write_run_files
+        from labelgrow.losses import describe_loss
+        from labelgrow.outputs import RunRecord, publish
 
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; everything is in labelgrow.json
-        per_file = Counter(s.path for s in train.sentences)
-        run = {
-            "labelgrow_version": versions()["labelgrow"],
-            "created": utc_now(),
-            "base": args.base,
-            "output": str(output),
-            "old_labels": list(labels.old),
-            "new_labels": list(labels.new),
-            "labels": list(labels.labels),
-            "old_types": labels.old_types,
-            "new_types": list(args.new_labels),
-            "parents": parse_parents(args.parent),
-            "languages": train.languages(),
-            "loss": {
-                "mode": mode,
+        loss = models.loss_config
+        record = RunRecord(
+            base=args.base,
+            output=str(output),
+            labels=planned.labels,
+            parents=planned.parents,
+            train=planned.train,
+            validation=planned.validation,
+            loss={
+                "mode": loss.mode,
+                "target": loss.kd_target,
                 "alpha": args.kd_alpha,
                 "temperature": args.kd_temperature,
                 "pseudo_label_threshold": args.pseudo_label_threshold,
-                "description": describe_loss(loss_config),
+                "description": describe_loss(loss),
             },
-            "settings": args.to_dict(),
-            "parameters": {"trainable": frozen.trainable, "total": frozen.total, "summary": str(frozen)},
-            "data": {
-                "train": describe_files(train.files, per_file),
-                "validation": describe_files(validation.files, Counter(s.path for s in validation.sentences))
-                if validation
-                else [],
-                "repaired_bio_tags": dict(train.repaired),
-                "label_map_changes": dict(train.mapped),
-                "train_windows": stats.windows,
-                "split_long_sentences": stats.split_sentences,
-                "words_without_subwords": stats.words_without_subwords,
-            },
-            "training": {
+            settings=args.to_dict(),
+            frozen=models.frozen,
+            stats=models.stats,
+            training={
                 "global_steps": train_output.global_step,
                 "train_loss": train_output.training_loss,
                 "best_checkpoint": trainer.state.best_model_checkpoint,
@@ -314,12 +354,10 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
                 "processes": state.num_processes,
                 "device": str(trainer.args.device),
             },
-            "metrics": metrics,
-            "validation_report": report,
-            "versions": versions(),
-        }
-        run["history"] = label_history(args.base, run)
-        write_run_files(staging, run)
+            metrics=metrics,
+            validation_report=report,
+        )
+        record.write(staging)
         publish(staging, output)
         if not args.keep_checkpoints:
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
@@ -328,4 +366,3 @@ def _train_and_write(args, state, base, labels, train, validation, output, start
             shutil.rmtree(output / CACHE_DIR, ignore_errors=True)
         logger.info("wrote %s", output)
     state.wait_for_everyone()
-    return ExtendResult(output, list(labels.labels), metrics, report)

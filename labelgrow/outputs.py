@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,66 @@ def model_index(run: dict[str, Any]) -> list[str]:
     for name, value in results:
         lines += ["    - type: f1", f"      name: {json.dumps(name)}", f"      value: {value}"]
     return lines
+
+
+@dataclass
+class RunRecord:
+    """What one ``extend`` run was and did; renders labelgrow.json (``as_dict``) and the model card."""
+
+    base: str
+    output: str
+    labels: Any  # labels.LabelSet
+    parents: dict[str, list[str]]
+    train: Any  # data.Corpus (rehearsal text included)
+    validation: Any | None
+    loss: dict[str, Any]
+    settings: dict[str, Any]
+    frozen: Any  # modeling.FreezeSummary
+    stats: Any  # features.EncodingStats
+    training: dict[str, Any]
+    metrics: dict[str, float]
+    validation_report: dict | None
+    created: str = field(default_factory=lambda: utc_now())
+
+    def as_dict(self) -> dict[str, Any]:
+        """labelgrow.json (keys documented in docs/usage.md)."""
+        found = versions()
+        run = {
+            "labelgrow_version": found["labelgrow"],
+            "created": self.created,
+            "base": self.base,
+            "output": self.output,
+            "old_labels": list(self.labels.old),
+            "new_labels": list(self.labels.new),
+            "labels": list(self.labels.labels),
+            "old_types": self.labels.old_types,
+            "new_types": list(self.labels.new_types),
+            "parents": self.parents,
+            "languages": self.train.languages(),
+            "loss": self.loss,
+            "settings": self.settings,
+            "parameters": {"trainable": self.frozen.trainable, "total": self.frozen.total, "summary": str(self.frozen)},
+            "data": {
+                "train": describe_files(self.train.files, Counter(s.path for s in self.train.sentences)),
+                "validation": describe_files(self.validation.files, Counter(s.path for s in self.validation.sentences))
+                if self.validation
+                else [],
+                "repaired_bio_tags": dict(self.train.repaired),
+                "label_map_changes": dict(self.train.mapped),
+                "train_windows": self.stats.windows,
+                "split_long_sentences": self.stats.split_sentences,
+                "words_without_subwords": self.stats.words_without_subwords,
+            },
+            "training": self.training,
+            "metrics": self.metrics,
+            "validation_report": self.validation_report,
+            "versions": found,
+        }
+        run["history"] = label_history(self.base, run)
+        return run
+
+    def write(self, directory: Path) -> None:
+        write_run_files(directory, self.as_dict())
 
 
 def write_run_files(directory: Path, run: dict[str, Any]) -> None:

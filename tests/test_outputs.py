@@ -42,3 +42,27 @@ def test_model_card_has_model_index_tables_and_the_history_of_rounds(teacher_dir
     assert run["old_types"] == ["PER", "ORG", "LOC", "FACILITY"]
     card = (second.output / "README.md").read_text()
     assert "## Label history" in card and "| 2 |" in card and "PHONE" in card
+
+
+def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
+    from transformers import TrainerCallback
+
+    class CountSteps(TrainerCallback):
+        steps = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            CountSteps.steps += 1
+
+    result = labelgrow.extend(
+        base=str(teacher_dir),
+        new_labels=["FACILITY"],
+        train=[str(data_dir)],
+        output=str(tmp_path / "out"),
+        epochs=1,
+        batch_size=4,
+        cpu=True,
+        callbacks=[CountSteps()],
+    )
+    run = json.loads((result.output / "labelgrow.json").read_text())
+    assert CountSteps.steps == run["training"]["global_steps"] > 0
+    assert run["settings"]["report_to"] == "none" and run["loss"]["target"] == "unbiased"
