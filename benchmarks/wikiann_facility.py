@@ -63,7 +63,7 @@ METHODS = [
         cells="first",
     ),
     Method(DEFAULT, "default", {}, cells="grid"),
-    Method("labelgrow, old-slice KD (the default before)", "old-slice", {"kd_target": "old-slice"}, cells="first"),
+    Method("labelgrow, unbiased KD (MiB)", "unbiased", {"kd_target": "unbiased"}, cells="first"),
     Method("labelgrow + rehearsal on WikiANN text", "rehearsal", rehearsal=True, cells="first"),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),

@@ -114,9 +114,9 @@ def extend_command(
         str,
         typer.Option(
             help="old-slice: KD on the student's old logits renormalised; unbiased: the new labels' probability "
-            "counts as O, so a new label may not take an old label's probability (MiB)."
+            "counts as O, so a new label may not take an old label's probability (MiB; see docs/method.md)."
         ),
-    ] = "unbiased",
+    ] = "old-slice",
     rehearsal: Annotated[
         list[str] | None,
         typer.Option(

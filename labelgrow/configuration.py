@@ -40,7 +40,7 @@ class ExtendArguments:
     kd: str = "o-aware"
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
-    kd_target: str = "unbiased"
+    kd_target: str = "old-slice"
     pseudo_label_threshold: float = 0.0
     rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
     max_length: int | None = None

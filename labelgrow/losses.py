@@ -37,7 +37,7 @@ class LossConfig:
     # how the student's old-label distribution is read for KD: "old-slice" renormalises its old logits alone (the
     # new labels' probability is invisible to KD); "unbiased" (MiB) folds the new labels' probability into O, so
     # probability a new label takes from an old label the teacher believes in is penalised, from O it is not
-    kd_target: str = "unbiased"
+    kd_target: str = "old-slice"
 
     def __post_init__(self) -> None:
         if self.mode not in KD_MODES:

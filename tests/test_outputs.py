@@ -65,4 +65,4 @@ def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
     )
     run = json.loads((result.output / "labelgrow.json").read_text())
     assert CountSteps.steps == run["training"]["global_steps"] > 0
-    assert run["settings"]["report_to"] == "none" and run["loss"]["target"] == "unbiased"
+    assert run["settings"]["report_to"] == "none" and run["loss"]["target"] == "old-slice"
