@@ -1,7 +1,8 @@
 """``labelgrow eval``: score a model on gold data per language x label, against its teacher when given.
 
 The scoring itself lives in labelgrow/metrics.py (torch-free); this module loads models, runs them and assembles
-the report. ``predict_corpus`` is the one way a model is run on a corpus, shared with ``diff`` and the benchmarks.
+the report. ``predict_corpus`` is the one way a command runs a model on a corpus (``eval`` and ``diff``); the
+benchmarks call ``inference.word_log_probs`` themselves, to decode both ways from one pass.
 """
 
 from __future__ import annotations
