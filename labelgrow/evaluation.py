@@ -27,7 +27,6 @@ class ModelTags:
 
     tags: list[list[str]]
     seconds: float
-    labels: list[str]
 
 
 def predict_corpus(
@@ -60,9 +59,8 @@ def predict_corpus(
         model, tokenizer, sentences, batch_size, max_length, state, dtype, progress=True, desc=desc, decode=decode
     )
     seconds = time.perf_counter() - start
-    labels = [config.id2label[i] for i in range(len(config.id2label))]
     del model
-    return ModelTags([p.tags for p in found], seconds, labels)
+    return ModelTags([p.tags for p in found], seconds)
 
 
 def inference_settings(args: InferenceArguments, state) -> dict[str, Any]:
