@@ -7,7 +7,6 @@ benchmarks call ``inference.word_log_probs`` themselves, to decode both ways fro
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from labelgrow.data import Corpus, Sentence
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import OUTSIDE, check_parents, entity_types, parse_parents
 from labelgrow.metrics import change_report, forgetting, refine_to_parents, score
+from labelgrow.outputs import read_run_record
 
 
 @dataclass
@@ -84,12 +84,6 @@ def model_labels(name: str, trust_remote_code: bool = False, option: str = "--mo
 
     config = load_config(name, trust_remote_code, option)
     return [config.id2label[i] for i in range(len(config.id2label))]
-
-
-def read_run_record(model: str) -> dict[str, Any]:
-    """The model's labelgrow.json (empty for a checkpoint labelgrow did not write)."""
-    path = Path(model) / "labelgrow.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def old_and_new_types(

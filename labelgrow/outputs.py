@@ -260,10 +260,15 @@ def publish(staging: Path, output: Path) -> None:
     staging.rmdir()
 
 
+def read_run_record(model: str | Path) -> dict[str, Any]:
+    """A checkpoint's labelgrow.json (empty for a checkpoint labelgrow did not write, or a hub id)."""
+    path = Path(model) / RUN_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def label_history(base: str, run: dict[str, Any]) -> list[dict[str, Any]]:
     """Every round that grew this model: the base's own history (from its labelgrow.json) and this round."""
-    base_run = Path(base) / RUN_FILE
-    earlier = json.loads(base_run.read_text(encoding="utf-8")).get("history", []) if base_run.is_file() else []
+    earlier = read_run_record(base).get("history", [])
     this = {k: run[k] for k in ("base", "created", "old_labels", "new_types", "metrics")}
     this["train"] = [{k: f[k] for k in ("path", "sha256") if k in f} for f in run["data"]["train"]]
     return [*earlier, this]
