@@ -17,7 +17,10 @@ _EXPORTS = {
     "ExtendArguments": "labelgrow.configuration",
     "EvalArguments": "labelgrow.configuration",
     "DiffArguments": "labelgrow.diffing",
+    "PredictArguments": "labelgrow.prediction",
     "ExtendResult": "labelgrow.extension",
+    "EvalResult": "labelgrow.evaluation",
+    "DiffResult": "labelgrow.diffing",
     "LabelgrowError": "labelgrow.errors",
     "LabelSet": "labelgrow.labels",
     "expand_classifier": "labelgrow.modeling",
@@ -25,11 +28,14 @@ _EXPORTS = {
 
 __all__ = [
     "DiffArguments",
+    "DiffResult",
     "EvalArguments",
+    "EvalResult",
     "ExtendArguments",
     "ExtendResult",
     "LabelSet",
     "LabelgrowError",
+    "PredictArguments",
     "__version__",
     "diff",
     "evaluate",
@@ -40,13 +46,13 @@ __all__ = [
 
 if TYPE_CHECKING:
     from labelgrow.configuration import EvalArguments, ExtendArguments
-    from labelgrow.diffing import DiffArguments, diff
+    from labelgrow.diffing import DiffArguments, DiffResult, diff
     from labelgrow.errors import LabelgrowError
-    from labelgrow.evaluation import evaluate
+    from labelgrow.evaluation import EvalResult, evaluate
     from labelgrow.extension import ExtendResult, extend
     from labelgrow.labels import LabelSet
     from labelgrow.modeling import expand_classifier
-    from labelgrow.prediction import predict
+    from labelgrow.prediction import PredictArguments, predict
 
 
 def __getattr__(name: str) -> Any:

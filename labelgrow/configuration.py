@@ -1,21 +1,113 @@
-"""Arguments of ``labelgrow extend``, validated when built (so Python and CLI users get the same errors)."""
+"""The commands' arguments, validated when built (so Python and CLI users get the same errors), and the choices
+they offer (enums: the command line lists them in ``--help`` and Click refuses anything else)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from labelgrow.data import UNLABELLED_FORMATS
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import parse_new_labels, parse_parents
 
-KD_MODES = ("o-aware", "seed", "none")  # see labelgrow/losses.py
-KD_TARGETS = ("old-slice", "unbiased")  # see labelgrow/losses.py
-TEACHER_PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # see labelgrow/teacher.py
+
+class Choice(str, Enum):
+    """A closed set of option values; members compare equal to their strings."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class KdMode(Choice):
+    """The loss (labelgrow/losses.py)."""
+
+    O_AWARE = "o-aware"
+    SEED = "seed"
+    NONE = "none"
+
+
+class KdTarget(Choice):
+    """What the distillation term compares (labelgrow/losses.py)."""
+
+    OLD_SLICE = "old-slice"
+    UNBIASED = "unbiased"
+
+
+class TeacherPrecision(Choice):
+    """The teacher's dtype (labelgrow/teacher.py)."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+
+class ScoreMode(Choice):
+    """Entity matching (seqeval's default conlleval reading, or strict IOB2)."""
+
+    CONLLEVAL = "conlleval"
+    STRICT = "strict"
+
+
+class Decoding(Choice):
+    """How word probabilities become tags (labelgrow/decoding.py)."""
+
+    BIO = "bio"
+    ARGMAX = "argmax"
+
+
+class InputFormat(Choice):
+    """What ``predict --input`` holds: one text per line, or CoNLL words."""
+
+    TEXT = "text"
+    CONLL = "conll"
+
+
+# what --rehearsal and diff --data read (auto: CoNLL when every line is a word, optionally with a tag)
+UnlabelledFormat = Choice("UnlabelledFormat", [(v.upper(), v) for v in UNLABELLED_FORMATS])
+
+KD_MODES = tuple(m.value for m in KdMode)
+KD_TARGETS = tuple(m.value for m in KdTarget)
+TEACHER_PRECISIONS = tuple(m.value for m in TeacherPrecision)
+SCORE_MODES = tuple(m.value for m in ScoreMode)
+DECODINGS = tuple(m.value for m in Decoding)
+
+
+def choice(value: Any, choices: type[Choice], option: str) -> str:
+    """``value`` (a string or an enum member) as the plain string it names; an error naming ``option`` else."""
+    value = value.value if isinstance(value, Enum) else value
+    allowed = [m.value for m in choices]
+    _check(value in allowed, f"{option} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def check_label_map(path: str | None) -> None:
+    if path is not None and not Path(path).is_file():
+        raise LabelgrowError(f"--label-map: {path} does not exist")
+
+
+def check_max_length(value: int | None) -> None:
+    _check(value is None or value >= 8, f"--max-length must be >= 8, not {value}")
+
+
+@dataclass(kw_only=True)
+class RuntimeArguments:
+    """What every command shares: device, precision and what it may trust."""
+
+    bf16: bool = False
+    fp16: bool = False
+    cpu: bool = False
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def check_runtime(self) -> None:
+        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
 
 
 @dataclass
-class ExtendArguments:
+class ExtendArguments(RuntimeArguments):
     """Everything ``extend`` needs. Defaults are the recommended recipe (see docs/method.md)."""
 
     base: str
@@ -53,16 +145,11 @@ class ExtendArguments:
     save_steps: int | None = None
     logging_steps: int = 10
     eval_batch_size: int = 32
-    bf16: bool = False
-    fp16: bool = False
-    cpu: bool = False
     seed: int = 42
     overwrite: bool = False
     resume: bool = False
     keep_checkpoints: bool = False
     report_to: str = "none"  # Trainer integrations (tensorboard, wandb, ...); none: nothing leaves the machine
-    trust_remote_code: bool = False
-    allow_pickle: bool = False
 
     def __post_init__(self) -> None:
         self.new_labels = parse_new_labels(self.new_labels)
@@ -108,29 +195,23 @@ class ExtendArguments:
             self.freeze_layers == "all" or self.freeze_layers >= 0,
             f"--freeze-layers must be >= 0, not {self.freeze_layers}",
         )
-        _check(self.kd in KD_MODES, f"--kd must be one of {', '.join(KD_MODES)}, not {self.kd!r}")
+        self.kd = choice(self.kd, KdMode, "--kd")
         _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
         _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
-        _check(
-            self.kd_target in KD_TARGETS, f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}"
-        )
+        self.kd_target = choice(self.kd_target, KdTarget, "--kd-target")
         _check(not (self.rehearsal and self.kd == "none"), "--rehearsal needs a teacher: it is ignored by --kd none")
         _check(
             0.0 <= self.pseudo_label_threshold <= 1.0,
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
         )
-        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
-        _check(
-            self.teacher_precision in TEACHER_PRECISIONS,
-            f"--teacher-precision must be one of {', '.join(TEACHER_PRECISIONS)}, not {self.teacher_precision!r}",
-        )
-        _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
+        self.check_runtime()
+        self.teacher_precision = choice(self.teacher_precision, TeacherPrecision, "--teacher-precision")
+        check_max_length(self.max_length)
         _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
         parents = parse_parents(self.parent)
         unknown = sorted(set(parents) - set(self.new_labels))
         _check(not unknown, f"--parent {','.join(unknown)}=...: not in --new-labels {','.join(self.new_labels)}")
-        if self.label_map is not None and not Path(self.label_map).is_file():
-            raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
+        check_label_map(self.label_map)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe settings for labelgrow.json (in-memory datasets are named, not dumped)."""
@@ -179,28 +260,19 @@ def read_config_file(path: str | Path, allowed: set[str]) -> dict[str, Any]:
     return config
 
 
-SCORE_MODES = ("conlleval", "strict")  # see labelgrow/evaluation.py
-DECODINGS = ("bio", "argmax")  # see labelgrow/decoding.py
-
-
 @dataclass(kw_only=True)
-class InferenceArguments:
-    """What every command that runs models shares: decoding, batching, precision, device and trust."""
+class InferenceArguments(RuntimeArguments):
+    """What every command that runs models shares: decoding and batching, besides the runtime."""
 
     decode: str = "bio"
     batch_size: int = 32
     max_length: int | None = None
-    bf16: bool = False
-    fp16: bool = False
-    cpu: bool = False
-    trust_remote_code: bool = False
-    allow_pickle: bool = False
 
     def check_inference(self) -> None:
-        _check(self.decode in DECODINGS, f"--decode must be one of {', '.join(DECODINGS)}, not {self.decode!r}")
+        self.decode = choice(self.decode, Decoding, "--decode")
         _check(self.batch_size >= 1, f"--batch-size must be >= 1, not {self.batch_size}")
-        _check(self.max_length is None or self.max_length >= 8, f"--max-length must be >= 8, not {self.max_length}")
-        _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
+        check_max_length(self.max_length)
+        self.check_runtime()
 
 
 @dataclass(kw_only=True)
@@ -220,8 +292,7 @@ class EvalArguments(InferenceArguments):
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one file or directory to score")
-        _check(self.mode in SCORE_MODES, f"--mode must be one of {', '.join(SCORE_MODES)}, not {self.mode!r}")
+        self.mode = choice(self.mode, ScoreMode, "--mode")
         self.check_inference()
-        if self.label_map is not None and not Path(self.label_map).is_file():
-            raise LabelgrowError(f"--label-map: {self.label_map} does not exist")
+        check_label_map(self.label_map)
         parse_parents(self.parent)  # the syntax; the types are checked against the model's labels

@@ -8,12 +8,12 @@ metrics.change_report), per language x label, with examples that name the file a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import InferenceArguments, _as_list, _check
-from labelgrow.data import UNLABELLED_FORMATS, read_unlabelled
+from labelgrow.configuration import InferenceArguments, UnlabelledFormat, _as_list, _check, choice
+from labelgrow.data import read_unlabelled
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
 from labelgrow.metrics import change_report
@@ -34,13 +34,28 @@ class DiffArguments(InferenceArguments):
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one text or CoNLL file (or a directory)")
-        formats = ", ".join(UNLABELLED_FORMATS)
-        _check(self.format in UNLABELLED_FORMATS, f"--format must be one of {formats}, not {self.format!r}")
+        self.format = choice(self.format, UnlabelledFormat, "--format")
         _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
         self.check_inference()
 
 
-def run_diff(args: DiffArguments) -> dict[str, Any]:
+@dataclass
+class DiffResult:
+    """What ``labelgrow diff`` found; ``to_dict()`` is diff.json. ``changes`` is metrics.change_report's."""
+
+    model: str
+    teacher: str
+    decode: str
+    old_types: list[str]
+    new_types: list[str]
+    data: dict[str, Any]
+    changes: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_diff(args: DiffArguments) -> DiffResult:
     """Tag the data with the teacher and the grown model and report what became of each of the teacher's old-type
     entities; write diff.json and diff.md on the main process when ``args.report`` is set."""
     from accelerate import PartialState
@@ -61,31 +76,32 @@ def run_diff(args: DiffArguments) -> dict[str, Any]:
     run_kwargs = inference_settings(args, state)
     model = predict_corpus(args.model, sentences, desc="model", **run_kwargs)
     teacher = predict_corpus(args.teacher, sentences, desc="teacher", option="--teacher", **run_kwargs)
-    report = {
-        "model": args.model,
-        "teacher": args.teacher,
-        "decode": args.decode,
-        "old_types": old,
-        "new_types": new,
-        "data": {
+    result = DiffResult(
+        model=args.model,
+        teacher=args.teacher,
+        decode=args.decode,
+        old_types=old,
+        new_types=new,
+        data={
             "files": sorted({s.path for s in sentences}),
             "sentences": len(sentences),
             "languages": sorted({s.lang for s in sentences}),
         },
-        "changes": change_report(sentences, teacher.tags, model.tags, old, new, False, examples=args.examples),
-    }
+        changes=change_report(sentences, teacher.tags, model.tags, old, new, False, examples=args.examples),
+    )
     if args.report and state.is_main_process:
         from labelgrow.report import diff_markdown
 
+        report = result.to_dict()
         directory = Path(args.report)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "diff.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (directory / "diff.md").write_text(diff_markdown(report), encoding="utf-8")
     state.wait_for_everyone()
-    return report
+    return result
 
 
-def diff(args: DiffArguments | None = None, /, **kwargs: Any) -> dict[str, Any]:
+def diff(args: DiffArguments | None = None, /, **kwargs: Any) -> DiffResult:
     """The Python face of ``labelgrow diff``: ``diff(teacher=..., model=..., data=[...])``."""
     if args is not None and kwargs:
         raise TypeError("pass either a DiffArguments or keyword arguments, not both")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,37 @@ def map_unknown_to_outside(corpus: Corpus, known: set[str]) -> int:
     return changed
 
 
-def run_eval(args: EvalArguments) -> dict:
+@dataclass
+class EvalResult:
+    """What ``labelgrow eval`` found; ``to_dict()`` is report.json (the keys docs/usage.md lists).
+
+    ``scores`` (and ``teacher_scores``, ``parent_scores``) hold per-language x label seqeval counts and F1; with a
+    teacher, ``forgetting`` is teacher F1 - model F1 on the old labels and ``changes`` says what became of every
+    old entity (metrics.change_report); with ``--parent``, ``parent_forgetting`` counts refinements as kept."""
+
+    model: str
+    teacher: str | None
+    mode: str
+    decode: str
+    old_types: list[str]
+    new_types: list[str]
+    parents: dict[str, list[str]]
+    data: dict[str, Any]
+    scores: dict[str, Any]
+    speed: dict[str, Any]
+    teacher_scores: dict[str, Any] | None = None
+    forgetting: dict[str, Any] | None = None
+    changes: dict[str, Any] | None = None
+    teacher_note: str | None = None
+    parent_scores: dict[str, Any] | None = None
+    parent_forgetting: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (what report.py renders): the fields that were computed."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "teacher"}
+
+
+def run_eval(args: EvalArguments) -> EvalResult:
     """``labelgrow eval``: score a model (and optionally its teacher) per language x label; with a teacher, say
     what became of every old entity (metrics.change_report) and the forgetting, plain and with new types counted
     as their ``--parent`` types. Writes report.json/md/png on the main process when ``args.report`` is set."""
@@ -162,15 +192,15 @@ def run_eval(args: EvalArguments) -> dict:
     state = PartialState(cpu=args.cpu)
     run_kwargs = inference_settings(args, state)
     predicted = predict_corpus(args.model, corpus.sentences, desc="model", **run_kwargs)
-    report: dict[str, Any] = {
-        "model": args.model,
-        "teacher": args.teacher,
-        "mode": args.mode,
-        "decode": args.decode,
-        "old_types": old_types,
-        "new_types": new_types,
-        "parents": parents,
-        "data": {
+    result = EvalResult(
+        model=args.model,
+        teacher=args.teacher,
+        mode=args.mode,
+        decode=args.decode,
+        old_types=old_types,
+        new_types=new_types,
+        parents=parents,
+        data={
             "files": corpus.files,
             "sentences": len(corpus.sentences),
             "languages": corpus.languages(),
@@ -178,22 +208,22 @@ def run_eval(args: EvalArguments) -> dict:
             "repaired_bio_tags": sum(corpus.repaired.values()),
             "unknown_tags_scored_as_o": unknown_mapped,
         },
-        "scores": score(corpus.sentences, predicted.tags, old_types, new_types, args.mode),
-        "speed": {
+        scores=score(corpus.sentences, predicted.tags, old_types, new_types, args.mode),
+        speed={
             "seconds": round(predicted.seconds, 3),
             "processes": state.num_processes,
             "words_per_second": round(sum(len(s.tokens) for s in corpus.sentences) / max(predicted.seconds, 1e-9), 1),
         },
-    }
-    if args.teacher:
+    )
+    if args.teacher and teacher_labels is not None:
         teacher = predict_corpus(args.teacher, corpus.sentences, desc="teacher", option="--teacher", **run_kwargs)
-        report.update(compare_with_teacher(corpus.sentences, predicted.tags, teacher.tags, teacher_labels, report))
+        compare_with_teacher(corpus.sentences, predicted.tags, teacher.tags, teacher_labels, result)
     if args.report and state.is_main_process:
         from labelgrow.report import write_report
 
-        write_report(report, Path(args.report))
+        write_report(result.to_dict(), Path(args.report))
     state.wait_for_everyone()
-    return report
+    return result
 
 
 def compare_with_teacher(
@@ -201,35 +231,31 @@ def compare_with_teacher(
     model_tags: Sequence[Sequence[str]],
     teacher_tags: Sequence[Sequence[str]],
     teacher_labels: Sequence[str],
-    report: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The teacher's scores, forgetting (plain, and with each refinement into a ``--parent`` type counted as kept)
-    and the change report, for a model's ``report`` on gold ``sentences``."""
-    mode, old_types, new_types, parents = report["mode"], report["old_types"], report["new_types"], report["parents"]
+    result: EvalResult,
+) -> None:
+    """Fill in the teacher's scores, forgetting (plain, and with each refinement into a ``--parent`` type counted as
+    kept) and the change report of a model's ``result`` on gold ``sentences``."""
+    mode, old_types, new_types, parents = result.mode, result.old_types, result.new_types, result.parents
     gold_for_teacher = teacher_gold(sentences, set(teacher_labels))
     teacher_old = [t for t in entity_types(teacher_labels) if t in old_types]
-    teacher_scores = score(gold_for_teacher, teacher_tags, teacher_old, [], mode)
-    out: dict[str, Any] = {
-        "teacher_scores": teacher_scores,
-        "forgetting": forgetting(report["scores"], teacher_scores, teacher_old),
-        "changes": change_report(sentences, teacher_tags, model_tags, teacher_old, new_types, True, mode=mode),
-        "teacher_note": (
-            "The teacher is scored with gold tags of types it does not know mapped to O; "
-            "forgetting = teacher F1 - model F1 on the old labels, in points."
-        ),
-    }
+    result.teacher_scores = score(gold_for_teacher, teacher_tags, teacher_old, [], mode)
+    result.forgetting = forgetting(result.scores, result.teacher_scores, teacher_old)
+    result.changes = change_report(sentences, teacher_tags, model_tags, teacher_old, new_types, True, mode=mode)
+    result.teacher_note = (
+        "The teacher is scored with gold tags of types it does not know mapped to O; "
+        "forgetting = teacher F1 - model F1 on the old labels, in points."
+    )
     if parents:
         refined = [
             refine_to_parents(s.tags or [], t, parents, mode) for s, t in zip(sentences, model_tags, strict=True)
         ]
-        out["parent_scores"] = score(sentences, refined, old_types, new_types, mode)
-        out["parent_forgetting"] = forgetting(out["parent_scores"], teacher_scores, teacher_old)
-    return out
+        result.parent_scores = score(sentences, refined, old_types, new_types, mode)
+        result.parent_forgetting = forgetting(result.parent_scores, result.teacher_scores, teacher_old)
 
 
-def evaluate(args: EvalArguments | None = None, /, **kwargs: Any) -> dict:
+def evaluate(args: EvalArguments | None = None, /, **kwargs: Any) -> EvalResult:
     """The Python face of ``labelgrow eval``: ``evaluate(model=..., data=[...], teacher=...)`` or
-    ``evaluate(EvalArguments(...))``; returns the report (see docs/usage.md for its keys)."""
+    ``evaluate(EvalArguments(...))``."""
     if args is not None and kwargs:
         raise TypeError("pass either an EvalArguments or keyword arguments, not both")
     return run_eval(args if args is not None else EvalArguments(**kwargs))

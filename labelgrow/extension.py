@@ -351,6 +351,12 @@ def write(args, planned: Plan, models: Models, trainer, train_output, metrics, r
                 "best_checkpoint": trainer.state.best_model_checkpoint,
                 "wall_seconds": round(time.time() - started, 1),
                 "loss_curve": [[e["step"], e["loss"]] for e in trainer.state.log_history if "loss" in e],
+                "evaluations": [
+                    {"epoch": e.get("epoch"), "step": e["step"]}
+                    | {k.removeprefix("eval_"): v for k, v in e.items() if k.startswith("eval_") and "f1" in k}
+                    for e in trainer.state.log_history
+                    if "eval_f1" in e
+                ],
                 "processes": state.num_processes,
                 "device": str(trainer.args.device),
             },

@@ -92,94 +92,109 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
+
+
 def model_card(run: dict[str, Any]) -> str:
-    """A Hugging Face model card (README.md) for the grown checkpoint."""
+    """A Hugging Face model card (README.md) for the grown checkpoint, rendered from templates/model_card.md with
+    ``huggingface_hub.ModelCard.from_template``: front matter (languages, base model, ``model-index`` with old- and
+    new-label F1 of the final validation), the validation table of every evaluation, per-language x label scores
+    and the history of rounds."""
+    from huggingface_hub import ModelCard, ModelCardData
+
     settings = run["settings"]
     languages = sorted({lang for lang in (run.get("languages") or []) if lang != "und"})
-    lines = [
-        "---",
-        "library_name: transformers",
-        "pipeline_tag: token-classification",
-        "tags:",
-        "- token-classification",
-        "- ner",
-        "- labelgrow",
-    ]
-    if not Path(run["base"]).exists():
-        lines.append(f"base_model: {run['base']}")
-    if languages:
-        lines += ["language:", *[f"- {lang}" for lang in languages]]
-    lines += model_index(run)
-    lines += ["---", "", f"# {Path(run['output']).name}", ""]
-    old_types = ", ".join(run["old_types"]) or "none"
-    lines += [
-        f"A token-classification model grown by [labelgrow](https://pypi.org/project/labelgrow/) from "
-        f"`{run['base']}`: it keeps the base model's labels ({old_types}) and learned "
-        f"**{', '.join(run['new_types'])}**.",
-        "",
-        f"Labels, in id order: `{' '.join(run['labels'])}`.",
-        "",
-        "## Training",
-        "",
-        f"- loss: `--kd {run['loss']['mode']}` — {run['loss']['description']}",
-        f"- frozen: {run['parameters']['summary']}",
-        "- " + ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in SETTINGS_IN_CARD),
-        f"- training data: {', '.join(f['path'] for f in run['data']['train'])}",
-        "",
-    ]
+    name = Path(run["output"]).name
+    card_data = ModelCardData(
+        language=languages or None,
+        library_name="transformers",
+        pipeline_tag="token-classification",
+        tags=["token-classification", "ner", "labelgrow"],
+        base_model=None if Path(run["base"]).exists() else run["base"],
+        model_name=name,
+        eval_results=model_index(run) or None,
+    )
     report = run.get("validation_report")
-    if report:
-        rows = [row[:-1] for row in label_rows({"scores": report, "new_types": run["new_types"]})]
-        lines += [
-            "## Validation (entity-level F1, seqeval)",
-            "",
-            markdown_table(language_header(False), language_rows(report)),
-            "",
-            markdown_table(LABEL_HEADER[:-1], rows),
-            "",
-        ]
     history = run.get("history") or []
-    if len(history) > 1:
-        lines += [
-            "## Label history",
-            "",
-            markdown_table(
-                ["round", "base", "labels added", "created"],
-                [[str(i), f"`{h['base']}`", ", ".join(h["new_types"]), h["created"]] for i, h in enumerate(history, 1)],
-            ),
-            "",
+    card = ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATE),
+        model_name=name,
+        base=run["base"],
+        old_types=", ".join(run["old_types"]) or "none",
+        new_types=", ".join(run["new_types"]),
+        labels=" ".join(run["labels"]),
+        loss_mode=run["loss"]["mode"],
+        loss_description=run["loss"]["description"],
+        frozen=run["parameters"]["summary"],
+        settings=", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in SETTINGS_IN_CARD if settings[k] is not None),
+        train_files=", ".join(f["path"] for f in run["data"]["train"]),
+        evaluations=evaluation_table(run["training"].get("evaluations") or [], run["languages"]),
+        language_table=markdown_table(language_header(False), language_rows(report)) if report else "",
+        label_table=markdown_table(
+            LABEL_HEADER[:-1], [row[:-1] for row in label_rows({"scores": report, "new_types": run["new_types"]})]
+        )
+        if report
+        else "",
+        history=markdown_table(
+            ["round", "base", "labels added", "created"],
+            [[str(i), f"`{h['base']}`", ", ".join(h["new_types"]), h["created"]] for i, h in enumerate(history, 1)],
+        )
+        if len(history) > 1
+        else "",
+        output=run["output"],
+    )
+    return str(card).rstrip("\n") + "\n"
+
+
+def evaluation_table(evaluations: list[dict[str, Any]], languages: list[str]) -> str:
+    """One row per validation during training: epoch, step, F1 over the annotated types, old, new, per language."""
+    if not evaluations:
+        return ""
+    langs = [lang for lang in languages if any(f"f1_{lang}" in e for e in evaluations)]
+
+    def cell(value: Any) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    rows = [
+        [
+            f"{e.get('epoch', 0):g}",
+            str(e.get("step", "")),
+            cell(e.get("f1")),
+            cell(e.get("old_f1")),
+            cell(e.get("new_f1")),
         ]
-    lines += [
-        "## Use",
-        "",
-        "```python",
-        "from transformers import pipeline",
-        f'ner = pipeline("token-classification", model="{run["output"]}", aggregation_strategy="simple")',
-        "```",
-        "",
-        "Every setting, data file hash and metric of the run is in `labelgrow.json`.",
+        + [cell(e.get(f"f1_{lang}")) for lang in langs]
+        for e in evaluations
     ]
-    return "\n".join(lines) + "\n"
+    return markdown_table(["epoch", "step", "F1", "old", "new", *langs], rows)
 
 
-def model_index(run: dict[str, Any]) -> list[str]:
-    """``model-index`` front matter (the Hub shows it as the model's results): old- and new-label F1 of the final
+def model_index(run: dict[str, Any]) -> list[Any]:
+    """``model-index`` results (the Hub shows them as the model's results): old- and new-label F1 of the final
     validation, when there was one."""
+    from huggingface_hub import EvalResult
+
     report = run.get("validation_report")
     if not report:
         return []
-    overall, results = report["overall"], []
+    files = [Path(f["path"]).name for f in run["data"].get("validation") or []]
+    results = []
     for group, name in (("old", "old labels"), ("new", "new labels")):
-        if overall[group]["support"]:
+        if report["overall"][group]["support"]:
             types = ", ".join(run["old_types"] if group == "old" else run["new_types"])
-            results.append((f"entity F1, {name} ({types})", round(overall[group]["f1"], 2)))
-    if not results:
-        return []
-    lines = ["model-index:", f"- name: {Path(run['output']).name}", "  results:", "  - task:"]
-    lines += ["      type: token-classification", "      name: Named entity recognition", "    metrics:"]
-    for name, value in results:
-        lines += ["    - type: f1", f"      name: {json.dumps(name)}", f"      value: {value}"]
-    return lines
+            results.append(
+                EvalResult(
+                    task_type="token-classification",
+                    task_name="Named entity recognition",
+                    dataset_type="validation",
+                    dataset_name=", ".join(files) or "validation data",
+                    metric_type="f1",
+                    metric_name=f"entity F1, {name} ({types})",
+                    metric_value=round(report["overall"][group]["f1"], 2),
+                )
+            )
+    return results
 
 
 @dataclass

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import InferenceArguments, _check
+from labelgrow.configuration import InferenceArguments, InputFormat, _check, choice
 from labelgrow.data import Sentence, read_conll, read_text, text_sentences
 from labelgrow.labels import repair_bio
 from labelgrow.metrics import extract_entities
-
-INPUT_FORMATS = ("text", "conll")
 
 
 @dataclass(kw_only=True)
@@ -26,12 +24,9 @@ class PredictArguments(InferenceArguments):
     format: str = "text"
 
     def __post_init__(self) -> None:
-        self.texts = list(self.texts or [])
+        self.texts = [self.texts] if isinstance(self.texts, str) else list(self.texts or [])
         _check(bool(self.texts) != bool(self.input), "give texts as arguments or --input FILE (one of the two)")
-        _check(
-            self.format in INPUT_FORMATS,
-            f"--format must be one of {', '.join(INPUT_FORMATS)}, not {self.format!r}",
-        )
+        self.format = choice(self.format, InputFormat, "--format")
         self.check_inference()
 
 
@@ -50,39 +45,47 @@ def entities(sentence: Sentence, tags: Sequence[str], scores: Sequence[float]) -
     return found
 
 
-def run_predict(
-    model_name: str,
-    texts: Sequence[str] = (),
-    input_path: str | None = None,
-    input_format: str = "text",
-    batch_size: int = 32,
-    max_length: int | None = None,
-    cpu: bool = False,
-    trust_remote_code: bool = False,
-    allow_pickle: bool = False,
-    decode: str = "bio",
-) -> list[dict[str, Any]]:
-    """Predict for texts given directly or read from ``input_path`` (one text per line, or CoNLL words)."""
+def predict_sentences(
+    name: str,
+    sentences: Sequence[Sentence],
+    args: InferenceArguments,
+    option: str = "--model",
+    desc: str = "predicting",
+):
+    """Load ``name`` and tag ``sentences``: per-word tags and probabilities (inference.WordPredictions)."""
     from accelerate import PartialState
 
-    from labelgrow.inference import predict_words
+    from labelgrow.inference import precision_dtype, predict_words
     from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
 
-    if input_path is not None:
-        path = Path(input_path)
-        if input_format == "conll":
+    state = PartialState(cpu=args.cpu)
+    config = load_config(name, args.trust_remote_code, option)
+    tokenizer = load_tokenizer(name, config, args.trust_remote_code)
+    model = load_token_classifier(name, args.trust_remote_code, args.allow_pickle).to(state.device)
+    return predict_words(
+        model,
+        tokenizer,
+        sentences,
+        args.batch_size,
+        args.max_length,
+        dtype=precision_dtype(args.bf16, args.fp16),
+        progress=len(sentences) > 100,
+        desc=desc,
+        decode=args.decode,
+    )
+
+
+def run_predict(args: PredictArguments) -> list[dict[str, Any]]:
+    """Predict for texts given directly or read from ``args.input`` (one text per line, or CoNLL words)."""
+    if args.input is not None:
+        path = Path(args.input)
+        if args.format == InputFormat.CONLL:
             sentences = read_conll(path, require_tags=False)
         else:
             sentences = text_sentences([line for line in read_text(path).splitlines() if line.strip()], str(path))
     else:
-        sentences = text_sentences(texts)
-    state = PartialState(cpu=cpu)
-    config = load_config(model_name, trust_remote_code, "--model")
-    tokenizer = load_tokenizer(model_name, config, trust_remote_code)
-    model = load_token_classifier(model_name, trust_remote_code, allow_pickle).to(state.device)
-    predictions = predict_words(
-        model, tokenizer, sentences, batch_size, max_length, progress=len(sentences) > 100, decode=decode
-    )
+        sentences = text_sentences(args.texts)
+    predictions = predict_sentences(args.model, sentences, args)
     results = []
     for sentence, prediction in zip(sentences, predictions, strict=True):
         row: dict[str, Any] = {}
@@ -104,6 +107,9 @@ def write_jsonl(rows: Iterable[dict], path: Path | None) -> str | None:
     return None
 
 
-def predict(model: str, texts: Sequence[str] = (), **kwargs: Any) -> list[dict[str, Any]]:
-    """The Python face of ``labelgrow predict``: entities with character offsets for each text."""
-    return run_predict(model, texts, **kwargs)
+def predict(args: PredictArguments | None = None, /, **kwargs: Any) -> list[dict[str, Any]]:
+    """The Python face of ``labelgrow predict``: ``predict(model=..., texts=[...])`` or
+    ``predict(PredictArguments(...))``; entities with character offsets for each text."""
+    if args is not None and kwargs:
+        raise TypeError("pass either a PredictArguments or keyword arguments, not both")
+    return run_predict(args if args is not None else PredictArguments(**kwargs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +113,6 @@ def test_config_file_gives_defaults_and_the_command_line_wins(teacher_dir, data_
         (["--new-labels", "FACILITY, PHONE"], "' PHONE' is not a valid entity type"),
         (["--new-labels", "PHONE"], "tags that are not in the label set: B-FACILITY (5x in"),
         (["--new-labels", "FACILITY,PHONE"], "--new-labels PHONE: no training sentence has a B-PHONE tag"),
-        (["--kd", "bogus"], "--kd must be one of o-aware, seed, none"),
         (["--freeze-layers", "7"], "--freeze-layers 7: the model has only 3 encoder layers"),
     ],
 )
@@ -127,6 +127,29 @@ def test_errors_are_one_line_and_write_nothing(teacher_dir, data_dir, tmp_path, 
     assert last.startswith("labelgrow: error: ") and message in last
     assert err.count("labelgrow: error:") == 1 and "Traceback" not in err
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        ("extend", "--kd", "'o-aware', 'seed', 'none'"),
+        ("extend", "--teacher-precision", "'auto', 'fp32', 'bf16', 'fp16'"),
+        ("eval", "--decode", "'bio', 'argmax'"),
+        ("eval", "--mode", "'conlleval', 'strict'"),
+        ("diff", "--format", "'auto', 'text', 'conll'"),
+    ],
+)
+def test_choices_are_refused_before_anything_runs(command, option, choices, tmp_path, monkeypatch, capsys):
+    """Click checks a choice against the enum (``--help`` lists the same): no model is loaded, nothing written."""
+    argv = {
+        "extend": ["extend", "--base", "/m", "--new-labels", "X", "--train", "t", "--output", str(tmp_path / "o")],
+        "eval": ["eval", "--model", "/m", "--data", "d"],
+        "diff": ["diff", "--teacher", "/t", "--model", "/m", "--data", "d"],
+    }[command]
+    code, _, err = run_cli([*argv, option, "bogus"], monkeypatch, capsys)
+    text = " ".join(re.sub("[│╭╮╰╯─]", " ", err).split())  # the message as one line, out of its box
+    assert code == 2 and f"Invalid value for '{option}'" in text and choices in text and "Traceback" not in text
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_plain_encoder_bootstraps_a_teacher(encoder_dir, data_dir, tmp_path, monkeypatch, capsys, caplog):
@@ -167,7 +190,7 @@ def test_resume_continues_from_the_last_checkpoint(teacher_dir, data_dir, tmp_pa
     assert code == 2 and "nothing to resume" in err
 
 
-@pytest.mark.parametrize("command", ["extend", "eval"])
+@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff"])
 def test_cli_defaults_are_the_library_defaults(command):
     """The CLI and the Python API must not drift apart: every option's default equals the dataclass default."""
     import dataclasses
@@ -176,8 +199,11 @@ def test_cli_defaults_are_the_library_defaults(command):
 
     from labelgrow.cli import app
     from labelgrow.configuration import EvalArguments, ExtendArguments
+    from labelgrow.diffing import DiffArguments
+    from labelgrow.prediction import PredictArguments
 
-    cls = {"extend": ExtendArguments, "eval": EvalArguments}[command]
+    classes = {"extend": ExtendArguments, "eval": EvalArguments, "predict": PredictArguments, "diff": DiffArguments}
+    cls = classes[command]
     click_command = typer.main.get_command(app).commands[command]
     defaults = {p.name: p.default for p in click_command.params}
     for field in dataclasses.fields(cls):

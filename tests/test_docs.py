@@ -26,3 +26,30 @@ def test_usage_documents_every_option(command):
         if opt.startswith("--") and opt not in section and opt != "--config"
     ]
     assert not missing, f"docs/usage.md, section labelgrow {command}, does not mention {', '.join(missing)}"
+
+
+API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ExtendArguments",
+        "EvalArguments",
+        "PredictArguments",
+        "DiffArguments",
+        "ExtendResult",
+        "EvalResult",
+        "DiffResult",
+    ],
+)
+def test_api_page_documents_every_field(name):
+    """docs/api.md names every field of the argument and result classes (a new field without a word there fails)."""
+    import dataclasses
+
+    import labelgrow
+
+    text = API.read_text(encoding="utf-8")
+    missing = [f.name for f in dataclasses.fields(getattr(labelgrow, name)) if f"`{f.name}`" not in text]
+    assert not missing, f"docs/api.md does not mention {name}.{', '.join(missing)}"
+    assert f"`{name}`" in text

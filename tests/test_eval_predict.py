@@ -9,7 +9,7 @@ import pytest
 from labelgrow.configuration import EvalArguments
 from labelgrow.errors import LabelgrowError
 from labelgrow.evaluation import run_eval
-from labelgrow.prediction import run_predict
+from labelgrow.prediction import predict
 from tests.processes import torchrun_labelgrow
 from tests.tiny_models import OLD_LABELS, build_lexicon_model, build_lexicon_tokenizer
 
@@ -75,8 +75,8 @@ def test_scores_per_language_old_new_and_forgetting_are_exact(models, gold_dir, 
             report=str(tmp_path / "report"),
         )
     )
-    langs = report["scores"]["languages"]
-    assert report["old_types"] == ["PER", "ORG", "LOC"] and report["new_types"] == ["FACILITY"]
+    langs = report.scores["languages"]
+    assert report.old_types == ["PER", "ORG", "LOC"] and report.new_types == ["FACILITY"]
     # en: old = PER (tp) + ORG (fn) + LOC (tp) -> P 100, R 66.7; new = FACILITY tp
     assert langs["en"]["old"]["precision"] == 100.0 and langs["en"]["old"]["recall"] == pytest.approx(200 / 3)
     assert langs["en"]["new"]["f1"] == 100.0
@@ -84,16 +84,16 @@ def test_scores_per_language_old_new_and_forgetting_are_exact(models, gold_dir, 
     # zh: the student predicts FACILITY where the gold says LOC: old recall 0, new precision 0
     assert langs["zh"]["old"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
     assert langs["zh"]["new"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    teacher = report["teacher_scores"]["languages"]
+    teacher = report.teacher_scores["languages"]
     assert teacher["en"]["labels"]["ORG"]["f1"] == 100.0 and teacher["zh"]["old"]["f1"] == 100.0
     # the teacher predicts LOC on Heathrow: gold FACILITY is O for the teacher, so that LOC is a false positive
     assert teacher["en"]["labels"]["LOC"]["precision"] == 50.0
-    forgetting = report["forgetting"]
+    forgetting = report.forgetting
     assert forgetting["zh"]["labels"] == {"LOC": 100.0}
     assert forgetting["en"]["labels"]["ORG"] == 100.0 and forgetting["en"]["labels"]["PER"] == 0.0
     assert forgetting["en"]["labels"]["LOC"] == pytest.approx(200 / 3 - 100.0)  # teacher 66.7, student 100
     written = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert written["scores"] == report["scores"]
+    assert written["scores"] == report.scores
     assert (tmp_path / "report" / "report.png").stat().st_size > 5000
     md = (tmp_path / "report" / "report.md").read_text()
     assert "| zh | 1 | 0.0 | - | 0.0 | 100.0 | 100.0 |" in md
@@ -106,11 +106,11 @@ def test_unknown_gold_tags_are_an_error_unless_mapped_or_scored_as_o(models, tmp
     with pytest.raises(LabelgrowError, match=r"B-COMPANY \(1x in .*--unknown-as-o"):
         run_eval(EvalArguments(model=str(models / "student"), data=[str(path)]))
     report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)], unknown_as_o=True))
-    assert report["data"]["unknown_tags_scored_as_o"] == 1
+    assert report.data["unknown_tags_scored_as_o"] == 1
     mapping = tmp_path / "map.tsv"
     mapping.write_text("COMPANY\tORG\n")
     report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)], label_map=str(mapping)))
-    assert report["data"]["label_map_changes"] == 1 and report["scores"]["overall"]["labels"]["ORG"]["support"] == 1
+    assert report.data["label_map_changes"] == 1 and report.scores["overall"]["labels"]["ORG"]["support"] == 1
 
 
 def test_an_entity_at_word_600_is_found_in_a_long_sentence(models, tmp_path):
@@ -120,7 +120,7 @@ def test_an_entity_at_word_600_is_found_in_a_long_sentence(models, tmp_path):
     path = tmp_path / "en.txt"
     path.write_text("".join(f"{w} {t}\n" for w, t in zip(words, tags, strict=True)))
     report = run_eval(EvalArguments(model=str(models / "student"), data=[str(path)]))
-    assert report["scores"]["overall"]["labels"]["LOC"] == {
+    assert report.scores["overall"]["labels"]["LOC"] == {
         "precision": 100.0,
         "recall": 100.0,
         "f1": 100.0,
@@ -129,7 +129,7 @@ def test_an_entity_at_word_600_is_found_in_a_long_sentence(models, tmp_path):
 
 
 def test_predict_raw_text_gives_character_offsets_in_spaced_and_unspaced_languages(models):
-    rows = run_predict(str(models / "student"), ["Angela Merkel visited Heathrow Airport.", "我们到了上海。"])
+    rows = predict(model=str(models / "student"), texts=["Angela Merkel visited Heathrow Airport.", "我们到了上海。"])
     assert rows[0]["entities"] == [
         {
             "type": "PER",
@@ -153,7 +153,7 @@ def test_predict_raw_text_gives_character_offsets_in_spaced_and_unspaced_languag
 def test_predict_conll_input_returns_bio_tags(models, tmp_path):
     path = tmp_path / "in.conll"
     path.write_text("Angela\nMerkel\nvisited\nHamburg\n\n上\n海\n")
-    rows = run_predict(str(models / "student"), input_path=str(path), input_format="conll")
+    rows = predict(model=str(models / "student"), input=str(path), format="conll")
     assert rows[0]["tags"] == ["B-PER", "I-PER", "O", "B-LOC"]
     assert rows[1]["tags"] == ["B-FACILITY", "I-FACILITY"]
     assert rows[1]["entities"][0] == {
@@ -183,7 +183,7 @@ def test_two_processes_give_the_same_totals_as_one(models, gold_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     multi = json.loads((tmp_path / "ddp" / "report.json").read_text())
     assert multi["speed"]["processes"] == 2
-    assert multi["scores"] == single["scores"]
+    assert multi["scores"] == single.scores
 
 
 def test_decoding_choice_reaches_predict_and_eval(models, gold_dir, tmp_path):
@@ -191,12 +191,12 @@ def test_decoding_choice_reaches_predict_and_eval(models, gold_dir, tmp_path):
     an I- tag. The report says which decoding it used."""
     path = tmp_path / "orphan.conll"
     path.write_text("visited\nMerkel\n")
-    argmax = run_predict(str(models / "student"), input_path=str(path), input_format="conll", decode="argmax")
-    bio = run_predict(str(models / "student"), input_path=str(path), input_format="conll")
+    argmax = predict(model=str(models / "student"), input=str(path), format="conll", decode="argmax")
+    bio = predict(model=str(models / "student"), input=str(path), format="conll")
     assert argmax[0]["tags"] == ["O", "I-PER"]
     assert bio[0]["tags"] == ["O", "O"]
     report = run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], cpu=True, decode="argmax"))
-    assert report["decode"] == "argmax"
+    assert report.decode == "argmax"
     with pytest.raises(LabelgrowError, match="--decode must be one of bio, argmax, not 'beam'"):
         EvalArguments(model="m", data=["d"], decode="beam")
 
@@ -211,7 +211,7 @@ def test_eval_reports_what_became_of_each_old_entity_and_parent_aware_forgetting
             parent=["FACILITY=LOC"],
         )
     )
-    changes = report["changes"]
+    changes = report.changes
     # en: Angela Merkel (PER) and Hamburg (LOC) kept, Siemens (ORG) lost; the teacher's LOC on Heathrow is wrong
     # (gold FACILITY), so it is not followed. zh: 上海 LOC became FACILITY: refined.
     assert changes["languages"]["en"] == {
@@ -222,9 +222,9 @@ def test_eval_reports_what_became_of_each_old_entity_and_parent_aware_forgetting
     assert changes["languages"]["zh"]["LOC"]["refined"] == 1
     assert changes["examples"]["lost"][0]["source"].endswith("en/test.txt:8")  # the sentence starts on line 8
     # plain forgetting counts 上海 as a lost LOC; with FACILITY refining LOC it is kept
-    assert report["forgetting"]["zh"]["labels"] == {"LOC": 100.0}
-    assert report["parent_forgetting"]["zh"]["labels"] == {"LOC": 0.0}
-    assert report["parent_forgetting"]["en"]["labels"]["ORG"] == 100.0  # a real loss stays a loss
+    assert report.forgetting["zh"]["labels"] == {"LOC": 100.0}
+    assert report.parent_forgetting["zh"]["labels"] == {"LOC": 0.0}
+    assert report.parent_forgetting["en"]["labels"]["ORG"] == 100.0  # a real loss stays a loss
     md = (tmp_path / "report" / "report.md").read_text()
     assert md.splitlines()[2].startswith("Learned: FACILITY")
     assert "| zh | LOC | 1 | 0 | 1 | 0 | 0 | 0 | 0 |" in md
@@ -252,13 +252,13 @@ def test_diff_without_gold_on_raw_text_and_conll(models, tmp_path):
             report=str(tmp_path / "diff"),
         )
     )
-    assert report["data"]["sentences"] == 3 and report["data"]["languages"] == ["en", "zh"]
-    en, zh = report["changes"]["languages"]["en"], report["changes"]["languages"]["zh"]
+    assert report.data["sentences"] == 3 and report.data["languages"] == ["en", "zh"]
+    en, zh = report.changes["languages"]["en"], report.changes["languages"]["zh"]
     # without gold every teacher entity is followed: Heathrow (teacher LOC) became FACILITY
     assert en["LOC"] == {"kept": 1, "refined": 1, "lost": 0, "confused": 0, "boundary": 0, "added": 0}
     assert en["ORG"]["lost"] == 1 and en["PER"]["kept"] == 1
     assert zh["LOC"]["refined"] == 1
-    lost = report["changes"]["examples"]["lost"][0]
+    lost = report.changes["examples"]["lost"][0]
     assert lost["source"] == f"{text}:3" and lost["entity"] == "Siemens"
     assert "refined: `Heathrow` LOC -> FACILITY (Heathrow Airport)" in (tmp_path / "diff" / "diff.md").read_text()
 
@@ -274,7 +274,7 @@ def test_diff_needs_a_shared_type_and_existing_data(models, tmp_path):
 
 def test_errors_name_the_option_the_user_typed(models, gold_dir):
     with pytest.raises(LabelgrowError, match=r"^--model /nonexistent/model: no such directory"):
-        run_predict("/nonexistent/model", ["text"])
+        predict(model="/nonexistent/model", texts=["text"])
     with pytest.raises(LabelgrowError, match=r"^--teacher /nonexistent/teacher: no such directory"):
         run_eval(EvalArguments(model=str(models / "student"), data=[str(gold_dir)], teacher="/nonexistent/teacher"))
 

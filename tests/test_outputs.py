@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
 import labelgrow
+from labelgrow.data import Sentence
+from labelgrow.metrics import score
+from labelgrow.outputs import model_card
 
 
 def front_matter(card: str) -> dict:
@@ -66,3 +70,117 @@ def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
     run = json.loads((result.output / "labelgrow.json").read_text())
     assert CountSteps.steps == run["training"]["global_steps"] > 0
     assert run["settings"]["report_to"] == "none" and run["loss"]["target"] == "old-slice"
+
+
+CARD_PATTERN = """---
+base_model: julian-schelb/roberta-ner-multilingual
+language:
+- en
+- zh
+library_name: transformers
+pipeline_tag: token-classification
+tags:
+- token-classification
+- ner
+- labelgrow
+model-index:
+- name: facility
+  results:
+  - task:
+      type: token-classification
+      name: Named entity recognition
+    dataset:
+      name: en.txt, zh.txt
+      type: validation
+    metrics:
+    - type: f1
+      value: 66.67
+      name: entity F1, old labels \\(PER, ORG, LOC\\)
+    - type: f1
+      value: 100.0
+      name: entity F1, new labels \\(FACILITY\\)
+---
+
+# facility
+
+A token-classification model grown by \\[labelgrow\\]\\(.+?\\) from `julian-schelb/roberta-ner-multilingual`:
+it keeps the base model's labels \\(PER, ORG, LOC\\) and learned \\*\\*FACILITY\\*\\*.
+
+Labels, in id order: `O B-PER I-PER B-ORG I-ORG B-LOC I-LOC B-FACILITY I-FACILITY`.
+
+## Training
+
+- loss: `--kd o-aware` — .+?
+- frozen: .+?
+- epochs 3.0, learning rate 5e-05, batch size 16, freeze layers 2, seed 42
+- training data: t/en.txt
+
+## Validation during training
+
+\\| epoch \\| step \\| F1 \\| old \\| new \\| en \\| zh \\|
+\\|---\\|---\\|---\\|---\\|---\\|---\\|---\\|
+\\| 1 \\| 10 \\| 50.0 \\| 40.0 \\| 60.0 \\| 55.0 \\| 45.0 \\|
+\\| 2 \\| 20 \\| 80.0 \\| 66.7 \\| 100.0 \\| 100.0 \\| 0.0 \\|
+
+## Validation \\(entity-level F1, seqeval\\)
+
+\\| lang \\| sentences \\| old F1 \\| new F1 \\| all F1 \\|
+(\\|.+\\|\n){4}
+\\| lang \\| label \\| group \\| precision \\| recall \\| F1 \\| support \\|
+(\\|.+\\|\n){7}
+## Label history
+
+\\| round \\| base \\| labels added \\| created \\|
+\\|---\\|---\\|---\\|---\\|
+\\| 1 \\| `julian-schelb/roberta-ner-multilingual` \\| FACILITY \\| 2026-11-01T00:00:00Z \\|
+\\| 2 \\| `runs/round1` \\| PHONE \\| 2026-11-02T00:00:00Z \\|
+
+## Use
+
+```python
+from transformers import pipeline
+
+ner = pipeline\\("token-classification", model="runs/facility", aggregation_strategy="simple"\\)
+```
+
+Every setting, data file hash and metric of the run is in `labelgrow.json`.
+"""
+
+
+def test_model_card_matches_its_pattern():
+    """The whole card, SpanMarker-style: a pattern with the run's values where they belong."""
+    gold = [
+        Sentence(["Anna", "at", "Heathrow"], ["B-PER", "O", "B-FACILITY"], "en", "v/en.txt", 1),
+        Sentence(["在", "上海"], ["O", "B-LOC"], "zh", "v/zh.txt", 1),
+    ]
+    report = score(gold, [["B-PER", "O", "B-FACILITY"], ["O", "O"]], ["PER", "ORG", "LOC"], ["FACILITY"])
+    base = "julian-schelb/roberta-ner-multilingual"
+    run = {
+        "settings": {"epochs": 3.0, "max_steps": None, "learning_rate": 5e-5, "batch_size": 16, "freeze_layers": 2}
+        | {"seed": 42},
+        "languages": ["en", "zh"],
+        "output": "runs/facility",
+        "base": base,
+        "old_types": ["PER", "ORG", "LOC"],
+        "new_types": ["FACILITY"],
+        "labels": ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-FACILITY", "I-FACILITY"],
+        "loss": {"mode": "o-aware", "description": "cross-entropy + distillation"},
+        "parameters": {"summary": "embeddings and layers 0-1 frozen"},
+        "data": {"train": [{"path": "t/en.txt"}], "validation": [{"path": "v/en.txt"}, {"path": "v/zh.txt"}]},
+        "training": {
+            "evaluations": [
+                {"epoch": 1.0, "step": 10, "f1": 50.0, "old_f1": 40.0, "new_f1": 60.0, "f1_en": 55.0, "f1_zh": 45.0},
+                {"epoch": 2.0, "step": 20, "f1": 80.0, "old_f1": 200 / 3, "new_f1": 100.0, "f1_en": 100.0}
+                | {"f1_zh": 0.0},
+            ]
+        },
+        "validation_report": report,
+        "history": [
+            {"base": base, "new_types": ["FACILITY"], "created": "2026-11-01T00:00:00Z"},
+            {"base": "runs/round1", "new_types": ["PHONE"], "created": "2026-11-02T00:00:00Z"},
+        ],
+    }
+    card = model_card(run)
+    assert re.fullmatch(CARD_PATTERN, card), card
+    metrics = front_matter(card)["model-index"][0]["results"][0]["metrics"]
+    assert [m["value"] for m in metrics] == [66.67, 100.0]

@@ -1,5 +1,5 @@
 """The command line's shared option vocabulary: each option that several commands take is declared once here, with
-one help text (light imports only: ``--help`` must stay instant)."""
+one help text and its help panel (light imports only: ``--help`` must stay instant)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from labelgrow.configuration import Decoding
+
+# The help panels every command sorts its options into.
+DATA = "Data"
+TRAINING = "Training"
+DISTILLATION = "Distillation (the teacher)"
+SCORING = "Scoring and decoding"
+HARDWARE = "Hardware and batching"
+OUTPUT = "Output and safety"
 
 
 def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -35,6 +45,7 @@ ConfigOption = Annotated[
         help="YAML file of option values (e.g. recipes/demo.yaml); options given on the command line override it.",
         is_eager=True,
         callback=_config_callback,
+        rich_help_panel=OUTPUT,
     ),
 ]
 
@@ -42,33 +53,48 @@ ParentOption = Annotated[
     list[str] | None,
     typer.Option(
         help="NEW=OLD[,OLD]: the old types a new type refines (e.g. FACILITY=LOC,ORG); retention is then also scored "
-        "with such refinements counted as kept. Repeatable."
+        "with such refinements counted as kept. Repeatable.",
+        rich_help_panel=DATA,
     ),
 ]
 
 DecodeOption = Annotated[
-    str,
+    Decoding,
     typer.Option(
         help="bio: the most probable valid BIO sequence (a span takes one type); argmax: each word's top label, "
-        "as transformers.pipeline does."
+        "as transformers.pipeline does.",
+        rich_help_panel=SCORING,
     ),
 ]
 
 
-BatchSizeOption = Annotated[int, typer.Option(help="Windows per batch (length-sorted).")]
+BatchSizeOption = Annotated[int, typer.Option(help="Windows per batch (length-sorted).", rich_help_panel=HARDWARE)]
 MaxLengthOption = Annotated[
     int | None,
-    typer.Option(help="Sub-words per window (default: the model's maximum); longer sentences are windowed."),
+    typer.Option(
+        help="Sub-words per window (default: the model's maximum); longer sentences are windowed.",
+        rich_help_panel=HARDWARE,
+    ),
 ]
-Bf16Option = Annotated[bool, typer.Option(help="bfloat16 (mixed) precision.")]
-Fp16Option = Annotated[bool, typer.Option(help="float16 (mixed) precision.")]
-CpuOption = Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.")]
-TrustRemoteCodeOption = Annotated[bool, typer.Option(help="Allow model code from the hub (off: never run it).")]
-AllowPickleOption = Annotated[bool, typer.Option(help="Allow loading pickle (.bin) weights (safetensors only).")]
+Bf16Option = Annotated[bool, typer.Option(help="bfloat16 (mixed) precision.", rich_help_panel=HARDWARE)]
+Fp16Option = Annotated[bool, typer.Option(help="float16 (mixed) precision.", rich_help_panel=HARDWARE)]
+CpuOption = Annotated[bool, typer.Option(help="Run on the CPU even if a GPU is available.", rich_help_panel=HARDWARE)]
+TrustRemoteCodeOption = Annotated[
+    bool, typer.Option(help="Allow model code from the hub (off: never run it).", rich_help_panel=OUTPUT)
+]
+AllowPickleOption = Annotated[
+    bool, typer.Option(help="Allow loading pickle (.bin) weights (safetensors only).", rich_help_panel=OUTPUT)
+]
 LabelMapOption = Annotated[
-    str | None, typer.Option(help="TSV 'source<TAB>target' mapping data tags or types (target O drops them).")
+    str | None,
+    typer.Option(
+        help="TSV 'source<TAB>target' mapping data tags or types (target O drops them).", rich_help_panel=DATA
+    ),
 ]
 LangOption = Annotated[
     str | None,
-    typer.Option(help="Language of every sentence (default: from '# lang = xx', the directory or the file name)."),
+    typer.Option(
+        help="Language of every sentence (default: from '# lang = xx', the directory or the file name).",
+        rich_help_panel=DATA,
+    ),
 ]

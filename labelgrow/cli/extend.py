@@ -1,0 +1,223 @@
+"""``labelgrow extend``: grow a token classifier with new labels (labelgrow.extension.extend does the work)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from labelgrow.cli.app import app
+from labelgrow.cli.options import (
+    DATA,
+    DISTILLATION,
+    HARDWARE,
+    OUTPUT,
+    TRAINING,
+    AllowPickleOption,
+    ConfigOption,
+    CpuOption,
+    LabelMapOption,
+    LangOption,
+    MaxLengthOption,
+    ParentOption,
+    TrustRemoteCodeOption,
+)
+from labelgrow.configuration import ExtendArguments, KdMode, KdTarget, TeacherPrecision  # light: no torch
+
+
+def _layers(value: str | int) -> str | int:
+    """``--freeze-layers``: a number (from the command line or a recipe) or ``all``; ExtendArguments checks it."""
+    return int(value) if str(value).isdigit() else value
+
+
+@app.command("extend")
+def extend_command(
+    base: Annotated[
+        str,
+        typer.Option(
+            help="Hub id or local directory of the NER model (or plain encoder) to grow.", rich_help_panel=DATA
+        ),
+    ],
+    new_labels: Annotated[
+        str, typer.Option(help="Comma-separated new entity types, e.g. FACILITY,PHONE.", rich_help_panel=DATA)
+    ],
+    train: Annotated[
+        list[str],
+        typer.Option(
+            help="Training data: CoNLL/BIO file, span-JSON lines, directory "
+            "(lang from sub-directory) or saved dataset. Repeatable.",
+            rich_help_panel=DATA,
+        ),
+    ],
+    validation: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Validation data (repeatable); scored each epoch, selects the best checkpoint.",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    label_map: LabelMapOption = None,
+    lang: LangOption = None,
+    parent: ParentOption = None,
+    rehearsal: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Text without the new types (one text per line, or CoNLL; tags ignored): trained with the "
+            "teacher's distillation and 'not a new type' on every word. Repeatable.",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    label_all_subwords: Annotated[
+        bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).", rich_help_panel=DATA)
+    ] = False,
+    epochs: Annotated[float, typer.Option(help="Training epochs.", rich_help_panel=TRAINING)] = 3.0,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(help="Stop after this many optimizer steps (overrides --epochs).", rich_help_panel=TRAINING),
+    ] = None,
+    learning_rate: Annotated[
+        float, typer.Option(help="Peak learning rate (linear decay, warm-up).", rich_help_panel=TRAINING)
+    ] = 5e-5,
+    head_learning_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Peak learning rate of the classifier (the new rows start far from their target).",
+            rich_help_panel=TRAINING,
+        ),
+    ] = 3e-3,
+    batch_size: Annotated[int, typer.Option(help="Windows per device per step.", rich_help_panel=TRAINING)] = 16,
+    gradient_accumulation_steps: Annotated[
+        int, typer.Option(help="Steps to accumulate per update.", rich_help_panel=TRAINING)
+    ] = 1,
+    warmup_ratio: Annotated[
+        float, typer.Option(help="Fraction of steps for learning-rate warm-up, in [0, 1).", rich_help_panel=TRAINING)
+    ] = 0.1,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.", rich_help_panel=TRAINING)] = 0.01,
+    freeze_layers: Annotated[
+        str,
+        typer.Option(
+            parser=_layers,
+            metavar="N|all",
+            help="Freeze encoder layers 0..N-1 (all: the whole encoder).",
+            rich_help_panel=TRAINING,
+        ),
+    ] = 2,
+    freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.", rich_help_panel=TRAINING)] = True,
+    freeze_old_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Baseline: keep the classifier's old rows fixed (with --freeze-layers = all layers, only the new "
+            "rows learn).",
+            rich_help_panel=TRAINING,
+        ),
+    ] = False,
+    reset_head: Annotated[
+        bool,
+        typer.Option(
+            help="Baseline only: start the classifier afresh for all labels (as ignore_mismatched_sizes "
+            "does) instead of keeping the old rows.",
+            rich_help_panel=TRAINING,
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.", rich_help_panel=TRAINING)] = 42,
+    eval_steps: Annotated[
+        int | None, typer.Option(help="Evaluate every N steps instead of every epoch.", rich_help_panel=TRAINING)
+    ] = None,
+    logging_steps: Annotated[int, typer.Option(help="Log the loss every N steps.", rich_help_panel=TRAINING)] = 10,
+    kd: Annotated[
+        KdMode, typer.Option(help="The loss (see docs/method.md).", rich_help_panel=DISTILLATION)
+    ] = KdMode.O_AWARE,
+    kd_alpha: Annotated[
+        float, typer.Option(help="Weight of the distillation term.", rich_help_panel=DISTILLATION)
+    ] = 0.5,
+    kd_temperature: Annotated[
+        float, typer.Option(help="Distillation temperature.", rich_help_panel=DISTILLATION)
+    ] = 2.0,
+    kd_target: Annotated[
+        KdTarget,
+        typer.Option(
+            help="old-slice: KD on the student's old logits renormalised; unbiased: the new labels' probability "
+            "counts as O, so a new label may not take an old label's probability (MiB; see docs/method.md).",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = KdTarget.OLD_SLICE,
+    pseudo_label_threshold: Annotated[
+        float,
+        typer.Option(
+            help="o-aware: train gold-O words towards the teacher's old label where its probability is at least "
+            "this (0: off).",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = 0.0,
+    teacher_cache: Annotated[
+        bool,
+        typer.Option(
+            help="Compute the teacher's logits once (stored float16 in OUTPUT/teacher-cache) and train "
+            "without the teacher in memory.",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = False,
+    teacher_precision: Annotated[
+        TeacherPrecision,
+        typer.Option(
+            help="auto: the training precision under --bf16/--fp16, else bf16 where the device runs it natively, "
+            "else fp32.",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = TeacherPrecision.AUTO,
+    share_frozen_layers: Annotated[
+        bool,
+        typer.Option(
+            help="The teacher reads the student's frozen embeddings/layers instead of computing and holding its own "
+            "(checked exact at start; see docs/method.md).",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = True,
+    max_length: MaxLengthOption = None,
+    eval_batch_size: Annotated[
+        int, typer.Option(help="Windows per device for validation.", rich_help_panel=HARDWARE)
+    ] = 32,
+    bf16: Annotated[
+        bool, typer.Option(help="bfloat16 mixed precision (teacher runs in bf16).", rich_help_panel=HARDWARE)
+    ] = False,
+    fp16: Annotated[
+        bool, typer.Option(help="float16 mixed precision (teacher runs in fp16).", rich_help_panel=HARDWARE)
+    ] = False,
+    cpu: CpuOption = False,
+    output: Annotated[str, typer.Option(help="Directory for the grown checkpoint.", rich_help_panel=OUTPUT)] = ...,  # type: ignore[assignment]  (required; declared here so that its panel comes last)
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing labelgrow output directory.", rich_help_panel=OUTPUT)
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted run from its last checkpoint.", rich_help_panel=OUTPUT)
+    ] = False,
+    save_steps: Annotated[
+        int | None, typer.Option(help="Save a resumable checkpoint every N steps.", rich_help_panel=OUTPUT)
+    ] = None,
+    keep_checkpoints: Annotated[
+        bool, typer.Option(help="Keep output/checkpoints after training.", rich_help_panel=OUTPUT)
+    ] = False,
+    report_to: Annotated[
+        str,
+        typer.Option(
+            help="Trainer logging integrations, comma-separated (tensorboard, wandb, ...); none: off.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = "none",
+    trust_remote_code: TrustRemoteCodeOption = False,
+    allow_pickle: AllowPickleOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Grow a token classifier with new labels: append B-X/I-X rows, keep the old ones, train with KD."""
+    arguments = {k: v for k, v in locals().items() if k != "config"}
+    from labelgrow.extension import extend
+    from labelgrow.report import language_table
+
+    arguments["validation"] = validation or []
+    arguments["rehearsal"] = rehearsal or []
+    result = extend(ExtendArguments(**arguments))
+    if result.validation_report is not None:
+        typer.echo(f"\nvalidation, entity-level F1 (best checkpoint) -> {result.output}")
+        typer.echo(language_table(result.validation_report))
+    else:
+        typer.echo(f"wrote {result.output}")
