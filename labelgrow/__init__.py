@@ -14,6 +14,9 @@ _EXPORTS = {
     "evaluate": "labelgrow.evaluation",
     "predict": "labelgrow.prediction",
     "diff": "labelgrow.diffing",
+    "annotate": "labelgrow.annotating",
+    "AnnotateArguments": "labelgrow.annotating",
+    "AnnotateResult": "labelgrow.annotating",
     "ExtendArguments": "labelgrow.configuration",
     "EvalArguments": "labelgrow.configuration",
     "DiffArguments": "labelgrow.diffing",
@@ -27,6 +30,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AnnotateArguments",
+    "AnnotateResult",
     "DiffArguments",
     "DiffResult",
     "EvalArguments",
@@ -37,6 +42,7 @@ __all__ = [
     "LabelgrowError",
     "PredictArguments",
     "__version__",
+    "annotate",
     "diff",
     "evaluate",
     "expand_classifier",
@@ -45,6 +51,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from labelgrow.annotating import AnnotateArguments, AnnotateResult, annotate
     from labelgrow.configuration import EvalArguments, ExtendArguments
     from labelgrow.diffing import DiffArguments, DiffResult, diff
     from labelgrow.errors import LabelgrowError

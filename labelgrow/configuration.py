@@ -65,6 +65,23 @@ class InputFormat(Choice):
     CONLL = "conll"
 
 
+class AnnotationFormat(Choice):
+    """What ``labelgrow annotate`` writes (labelgrow/exchange.py)."""
+
+    LABEL_STUDIO = "label-studio"
+    DOCCANO = "doccano"
+    CONLL = "conll"
+    SPANS = "spans"
+
+
+class Selection(Choice):
+    """Which texts ``labelgrow annotate`` puts first (labelgrow/annotating.py)."""
+
+    NONE = "none"
+    UNCERTAIN = "uncertain"
+    DISAGREE = "disagree"
+
+
 # what --rehearsal and diff --data read (auto: CoNLL when every line is a word, optionally with a tag)
 UnlabelledFormat = Choice("UnlabelledFormat", [(v.upper(), v) for v in UNLABELLED_FORMATS])
 

@@ -6,9 +6,11 @@ language and every error can name its place.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgrow.errors import DataError, LabelgrowError
+from labelgrow.exchange import doccano_spans, is_doccano, load_label_studio, looks_like_label_studio
 from labelgrow.labels import OUTSIDE, LabelMap, repair_bio
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,23 @@ _LANG_COMMENT = re.compile(r"^#\s*lang(?:uage)?\s*=\s*(\S+)\s*$")
 _OTHER_COMMENT = re.compile(r"^#\s*[\w.-]+\s*=")  # CoNLL-U style "# sent_id = 3"; "# O" is a token, not a comment
 _BIO = re.compile(r"^(?:O|[BI]-\S+)$")
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff"
-_SPAN_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+|[^\w\s]")
+
+
+@functools.cache
+def _span_token() -> re.Pattern[str]:
+    """Raw text's words: one per CJK character, runs of word characters *and combining marks* (Devanagari vowel
+    signs, a decomposed accent: Python's word class has no marks, so ``नमस्ते`` would fall apart), single other marks.
+    Built on first use (the mark ranges take ~0.1 s to list), not at import."""
+    ranges, start = [], None
+    for cp in [*range(0x20000), *range(0xE0100, 0xE01F0)]:
+        mark = unicodedata.category(chr(cp)).startswith("M")
+        if mark and start is None:
+            start = cp
+        elif not mark and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(cp - 1))}")
+            start = None
+    marks = "".join(ranges)
+    return re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w|[{marks}])+|[^\w\s]")
 
 
 @dataclass
@@ -166,7 +185,7 @@ def read_conll(path: Path, lang: str | None = None, require_tags: bool = True) -
 
 def tokenize_with_offsets(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Split raw text into words: one token per CJK character, word-character runs and single punctuation marks."""
-    matches = list(_SPAN_TOKEN.finditer(text))
+    matches = list(_span_token().finditer(text))
     return [m.group() for m in matches], [(m.start(), m.end()) for m in matches]
 
 
@@ -200,8 +219,40 @@ def spans_to_tags(
     return tags
 
 
+def cluener_spans(label: Any, text: str, path: Path, lineno: int) -> list[tuple[str, int, int]]:
+    """``{TYPE: {entity_text: [[start, end_inclusive], ...]}}`` as ``(type, start, end_exclusive)`` spans, each
+    checked against the text."""
+    if not isinstance(label, dict):
+        raise DataError(path, lineno, '"label" must map types to {entity text: [[start, end], ...]}')
+    spans = []
+    for type_, entities in label.items():
+        if not isinstance(entities, dict):
+            raise DataError(path, lineno, f'"label"["{type_}"] must map entity text to [[start, end], ...]')
+        for surface, positions in entities.items():
+            for pos in positions:
+                if not (isinstance(pos, list) and len(pos) == 2 and all(isinstance(x, int) for x in pos)):
+                    raise DataError(path, lineno, f"{type_} {surface!r}: span {pos!r} is not [start, end]")
+                begin, end = pos
+                if begin < 0 or end >= len(text) or begin > end:
+                    raise DataError(
+                        path,
+                        lineno,
+                        f"{type_} {surface!r}: span [{begin}, {end}] is out of range for a text of "
+                        f"{len(text)} characters",
+                    )
+                if text[begin : end + 1] != surface:
+                    raise DataError(
+                        path,
+                        lineno,
+                        f"{type_} span [{begin}, {end}] is {text[begin : end + 1]!r} in the text, not {surface!r}",
+                    )
+                spans.append((type_, begin, end + 1))
+    return spans
+
+
 def read_span_json(path: Path, lang: str | None = None, require_tags: bool = True) -> list[Sentence]:
-    """Read CLUENER-style lines ``{"text": ..., "label": {TYPE: {entity_text: [[start, end_inclusive], ...]}}}``.
+    """Read CLUENER-style lines ``{"text": ..., "label": {TYPE: {entity_text: [[start, end_inclusive], ...]}}}``
+    or doccano lines ``{"text": ..., "label": [[start, end_exclusive, TYPE], ...]}`` (labelgrow/exchange.py).
 
     An optional ``"lang"`` field sets the sentence's language. A span whose text differs from ``entity_text``,
     that lies outside the text, or that overlaps another span, is an error naming the line.
@@ -218,32 +269,13 @@ def read_span_json(path: Path, lang: str | None = None, require_tags: bool = Tru
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise DataError(path, lineno, 'expected an object with a "text" string')
         text = record["text"]
-        label = record.get("label")
+        label = record.get("label", record.get("entities"))
         if label is None and require_tags:
             raise DataError(path, lineno, 'no "label" field (write "label": {} for a sentence without entities)')
-        spans = []
-        for type_, entities in (label or {}).items():
-            if not isinstance(entities, dict):
-                raise DataError(path, lineno, f'"label"["{type_}"] must map entity text to [[start, end], ...]')
-            for surface, positions in entities.items():
-                for pos in positions:
-                    if not (isinstance(pos, list) and len(pos) == 2 and all(isinstance(x, int) for x in pos)):
-                        raise DataError(path, lineno, f"{type_} {surface!r}: span {pos!r} is not [start, end]")
-                    begin, end = pos
-                    if begin < 0 or end >= len(text) or begin > end:
-                        raise DataError(
-                            path,
-                            lineno,
-                            f"{type_} {surface!r}: span [{begin}, {end}] is out of range for a text of "
-                            f"{len(text)} characters",
-                        )
-                    if text[begin : end + 1] != surface:
-                        raise DataError(
-                            path,
-                            lineno,
-                            f"{type_} span [{begin}, {end}] is {text[begin : end + 1]!r} in the text, not {surface!r}",
-                        )
-                    spans.append((type_, begin, end + 1))
+        if is_doccano(record):
+            spans = doccano_spans(record, text, path, lineno)
+        else:
+            spans = cluener_spans(label or {}, text, path, lineno)
         tokens, offsets = tokenize_with_offsets(text)
         if not tokens:
             continue
@@ -308,9 +340,30 @@ def data_files(path: Path) -> list[Path]:
     )
 
 
+def read_label_studio_export(path: Path, text: str, lang: str | None = None) -> list[Sentence]:
+    """The annotated tasks of a Label Studio JSON export as sentences (words split as for span-JSON); tasks
+    nobody annotated are skipped, with a warning that counts them."""
+    found, unannotated = load_label_studio(path, text)
+    if unannotated:
+        logger.warning("%s: skipped %d task(s) without an annotation (not read as all-O)", path, unannotated)
+    file_lang = language_from_path(path)
+    sentences = []
+    for annotated in found:
+        tokens, offsets = tokenize_with_offsets(annotated.text)
+        if not tokens:
+            continue
+        tags = spans_to_tags(offsets, annotated.spans, path, annotated.item, annotated.text)
+        sentence_lang = lang or annotated.lang or file_lang or UNDETERMINED
+        sentences.append(Sentence(tokens, tags, sentence_lang, str(path), annotated.item, annotated.text, offsets))
+    return sentences
+
+
 def read_file(path: Path, lang: str | None = None, require_tags: bool = True) -> list[Sentence]:
-    """Read one data file, choosing the reader by content: JSON objects per line, else CoNLL columns."""
+    """Read one data file, choosing the reader by content: a JSON list is a Label Studio export, JSON objects per
+    line are span-JSON or doccano, anything else CoNLL columns."""
     text = read_text(path)
+    if looks_like_label_studio(text):
+        return read_label_studio_export(path, text, lang)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     reader = read_span_json if first.startswith("{") else read_conll
     return reader(path, lang, require_tags)

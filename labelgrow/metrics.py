@@ -123,10 +123,13 @@ def score(
 
 
 def training_metrics(report: dict) -> dict[str, float]:
-    """The flat metrics logged during training: F1 over the annotated types (selects the best checkpoint), old,
-    new and per-language F1."""
+    """The flat metrics logged during training: F1 over the annotated types (selects the best checkpoint), old
+    and new F1 where the validation data has such entities, and per-language F1."""
     overall = report["overall"]
-    metrics = {"f1": overall["annotated"]["f1"], "old_f1": overall["old"]["f1"], "new_f1": overall["new"]["f1"]}
+    metrics = {"f1": overall["annotated"]["f1"]}
+    for group in ("old", "new"):  # a group without gold in the validation data has no F1 (not 0.0)
+        if overall[group]["support"]:
+            metrics[f"{group}_f1"] = overall[group]["f1"]
     for lang, block in report["languages"].items():
         metrics[f"f1_{lang}"] = block["annotated"]["f1"]
     return metrics

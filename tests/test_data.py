@@ -164,3 +164,15 @@ def test_datasets_dataset_with_class_labels():
         (["Ada", "Lovelace", "wrote"], ["B-PER", "I-PER", "O"], "en")
     ]
     assert sum(corpus.repaired.values()) == 0
+
+
+def test_raw_text_words_keep_their_combining_marks():
+    """Python's \\w has no combining marks: without them a Hindi or Bengali word, or a decomposed accent, fell apart."""
+    from labelgrow.data import tokenize_with_offsets
+
+    assert tokenize_with_offsets("नमस्ते भारत") == (["नमस्ते", "भारत"], [(0, 6), (7, 11)])
+    assert tokenize_with_offsets("বাংলাদেশ") == (["বাংলাদেশ"], [(0, 8)])
+    assert tokenize_with_offsets("Cafe\u0301 上海!") == (
+        ["Cafe\u0301", "上", "海", "!"],
+        [(0, 5), (6, 7), (7, 8), (8, 9)],
+    )

@@ -9,7 +9,7 @@ import pytest
 USAGE = Path(__file__).resolve().parents[1] / "docs" / "usage.md"
 
 
-@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff"])
+@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate"])
 def test_usage_documents_every_option(command):
     import typer.main
 
@@ -38,9 +38,11 @@ API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
         "EvalArguments",
         "PredictArguments",
         "DiffArguments",
+        "AnnotateArguments",
         "ExtendResult",
         "EvalResult",
         "DiffResult",
+        "AnnotateResult",
     ],
 )
 def test_api_page_documents_every_field(name):

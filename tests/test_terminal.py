@@ -17,6 +17,18 @@ def test_evaluation_row_is_one_compact_line():
     assert row == "epoch 2  step 30  loss 0.45 (ce 0.587, kd 0.0783)  F1 88.5  old 0.0  new 88.5  de 100.0"
 
 
+def test_a_group_without_gold_has_no_f1_rather_than_zero():
+    from labelgrow.data import Sentence
+    from labelgrow.metrics import score, training_metrics
+
+    gold = [Sentence(["Heathrow", "!"], ["B-FACILITY", "O"], "en")]  # new-type data: no old entity in gold
+    metrics = training_metrics(score(gold, [["B-FACILITY", "O"]], ["PER", "LOC"], ["FACILITY"]))
+    assert metrics == {"f1": 100.0, "new_f1": 100.0, "f1_en": 100.0}
+    assert evaluation_row({"epoch": 1.0, **{f"eval_{k}": v for k, v in metrics.items()}}, {}) == (
+        "epoch 1  F1 100.0  new 100.0  en 100.0"
+    )
+
+
 def test_extend_shows_rows_not_raw_dicts_and_keeps_the_log(encoder_dir, data_dir, tmp_path):
     output = tmp_path / "teacher"
     args = extend_args(

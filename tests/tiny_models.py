@@ -167,14 +167,17 @@ def build_lexicon_tokenizer(directory: Path, words: list[str]):
     return tokenizer
 
 
-def build_lexicon_model(directory: Path, tokenizer, lexicon: dict[str, str], labels: list[str]):
+def build_lexicon_model(
+    directory: Path, tokenizer, lexicon: dict[str, str], labels: list[str], doubt: dict[str, float] | None = None
+):
     """A token classifier whose prediction for a word depends only on the word's first sub-word: ``lexicon`` maps
     words to tags, every other word is O. Predictions are therefore known exactly, which lets tests check scores,
     grouping and windowing against hand-computed numbers.
 
     How: position and token-type embeddings are zero and every layer's attention and feed-forward output is zero,
     so each layer only re-normalises its input and the final hidden state is LayerNorm(word embedding). Each word
-    embedding points at its label's axis and the classifier reads the axes.
+    embedding points at its label's axis and the classifier reads the axes. ``doubt`` (word -> weight < 1) also
+    points a word's embedding at O, so the model is less sure of that word's tag (still the lexicon's).
     """
     import torch
 
@@ -205,6 +208,8 @@ def build_lexicon_model(directory: Path, tokenizer, lexicon: dict[str, str], lab
             first = tokenizer(word, add_special_tokens=False)["input_ids"][0]
             emb[first].zero_()
             emb[first, label2id[tag]] = 1.0
+            if doubt and word in doubt:
+                emb[first, label2id["O"]] = doubt[word]
         model.classifier.weight.zero_()
         model.classifier.bias.zero_()
         for i in range(len(labels)):
