@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_label_studio import TEXTS, check, free_port, labelgrow, wait_for  # shared with that check
+from check_label_studio import TEXTS, annotate_texts, check, extend_on, free_port, wait_for  # shared with that check
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = """
@@ -77,22 +77,7 @@ def main() -> None:
     backend = next(Path(venv.parent / "lib").glob("python3*/site-packages/backend"))
 
     work = Path(tempfile.mkdtemp(prefix="labelgrow-doccano-"))
-    raw = work / "raw.jsonl"
-    raw.write_text("".join(json.dumps({"text": t, "lang": lang}, ensure_ascii=False) + "\n" for lang, t in TEXTS))
-    labelgrow(
-        "annotate",
-        "--model",
-        args.model,
-        "--teacher",
-        args.teacher,
-        "--input",
-        str(raw),
-        "--output",
-        str(work / "tasks"),
-        "--format",
-        "doccano",
-        "--cpu",
-    )
+    annotate_texts(work, args.model, args.teacher, "doccano")
     written = [json.loads(x) for x in (work / "tasks" / "tasks.jsonl").read_text().splitlines()]
     check(len(written) == len(TEXTS), f"labelgrow annotate wrote {len(written)} doccano lines")
 
@@ -185,23 +170,7 @@ def main() -> None:
     check(
         len(corpus.sentences) == len(TEXTS), f"labelgrow reads {len(corpus.sentences)} sentences ({', '.join(langs)})"
     )
-    labelgrow(
-        "extend",
-        "--base",
-        args.teacher,
-        "--new-labels",
-        "FACILITY",
-        "--train",
-        str(export_file),
-        "--output",
-        str(work / "grown"),
-        "--max-steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--cpu",
-    )
-    check((work / "grown" / "labelgrow.json").exists(), "labelgrow extend trained on the export")
+    extend_on(export_file, args.teacher, work)
     server_version = subprocess.run(
         [args.doccano_python, "-c", "import importlib.metadata as m; print(m.version('doccano'))"],
         capture_output=True,

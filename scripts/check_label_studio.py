@@ -93,6 +93,49 @@ def labelgrow(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
+def annotate_texts(work: Path, model: str, teacher: str, fmt: str) -> Path:
+    """TEXTS as JSON lines, pre-annotated by ``labelgrow annotate`` in ``fmt``; returns the tasks directory."""
+    raw = work / "raw.jsonl"
+    raw.write_text("".join(json.dumps({"text": t, "lang": lang}, ensure_ascii=False) + "\n" for lang, t in TEXTS))
+    tasks = work / "tasks"
+    labelgrow(
+        "annotate",
+        "--model",
+        model,
+        "--teacher",
+        teacher,
+        "--input",
+        str(raw),
+        "--output",
+        str(tasks),
+        "--format",
+        fmt,
+        "--cpu",
+    )
+    return tasks
+
+
+def extend_on(export: Path, teacher: str, work: Path) -> None:
+    """The last check of both round trips: ``labelgrow extend`` trains on the tool's export."""
+    labelgrow(
+        "extend",
+        "--base",
+        teacher,
+        "--new-labels",
+        "FACILITY",
+        "--train",
+        str(export),
+        "--output",
+        str(work / "grown"),
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--cpu",
+    )
+    check((work / "grown" / "labelgrow.json").exists(), "labelgrow extend trained on the export")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--label-studio", default=shutil.which("label-studio"), help="the label-studio executable")
@@ -105,20 +148,7 @@ def main() -> None:
     sdk_python = str(Path(args.label_studio).with_name("python"))
 
     work = Path(tempfile.mkdtemp(prefix="labelgrow-ls-"))
-    raw = work / "raw.jsonl"
-    raw.write_text("".join(json.dumps({"text": t, "lang": lang}, ensure_ascii=False) + "\n" for lang, t in TEXTS))
-    labelgrow(
-        "annotate",
-        "--model",
-        args.model,
-        "--teacher",
-        args.teacher,
-        "--input",
-        str(raw),
-        "--output",
-        str(work / "tasks"),
-        "--cpu",
-    )
+    annotate_texts(work, args.model, args.teacher, "label-studio")
     tasks = json.loads((work / "tasks" / "tasks.json").read_text())
     check(len(tasks) == len(TEXTS), f"labelgrow annotate wrote {len(tasks)} Label Studio tasks")
 
@@ -205,23 +235,7 @@ def main() -> None:
         len(corpus.sentences) == len(TEXTS) and langs == ["de", "en", "zh"],
         f"labelgrow reads {len(corpus.sentences)} sentences in {', '.join(langs)}",
     )
-    labelgrow(
-        "extend",
-        "--base",
-        args.teacher,
-        "--new-labels",
-        "FACILITY",
-        "--train",
-        str(work / "export.json"),
-        "--output",
-        str(work / "grown"),
-        "--max-steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--cpu",
-    )
-    check((work / "grown" / "labelgrow.json").exists(), "labelgrow extend trained on the export")
+    extend_on(work / "export.json", args.teacher, work)
     print(f"verified with label-studio {versions['label-studio']}, label-studio-sdk {versions['label-studio-sdk']}")
     if args.keep:
         print(f"kept {work}")
