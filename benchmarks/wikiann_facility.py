@@ -64,7 +64,13 @@ METHODS = [
     ),
     Method(DEFAULT, "default", {}, cells="grid"),
     Method("labelgrow, unbiased KD (MiB)", "unbiased", {"kd_target": "unbiased"}, cells="first"),
-    Method("labelgrow + rehearsal on WikiANN text", "rehearsal", rehearsal=True, cells="first"),
+    Method("labelgrow + rehearsal on WikiANN text", "rehearsal", rehearsal="rehearsal", cells="first"),
+    Method(
+        "labelgrow + rehearsal on raw text of every scored language",
+        "rehearsal-all",
+        rehearsal="rehearsal_all",
+        cells="first",
+    ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),
@@ -84,7 +90,7 @@ METHODS = [
 def prepare(args, out: Path) -> dict[str, Any]:
     shared = Path(args.shared) / "datasets"
     data = out / "data"
-    files: dict[str, Any] = {"teacher": [], "new": [], "retention": [], "new_eval": [], "rehearsal": []}
+    files: dict[str, Any] = {"teacher": [], "new": [], "retention": [], "new_eval": [], "rehearsal": [], "rehearsal_all": []}
     for lang in TRAIN_LANGS:
         wikiann, multiconer = shared / "wikiann" / lang / "train.txt", shared / "multiconer2" / lang / "train.txt"
         files["teacher"].append(
@@ -95,6 +101,11 @@ def prepare(args, out: Path) -> dict[str, Any]:
         rehearsal = subset(wikiann, args.rehearsal_sentences, 5)
         files["rehearsal"].append(write(data / "rehearsal" / lang / "train.txt", rehearsal))
     for lang in RETENTION_LANGS:
+        # the user's own raw text in every language they keep: WikiANN train where the teacher saw it, else dev
+        # (never test; es/fr/ru have no train split here). Tags are dropped by --rehearsal.
+        source = shared / "wikiann" / lang / ("train.txt" if lang in TRAIN_LANGS else "dev.txt")
+        rehearsal = subset(source, args.rehearsal_sentences, 5)
+        files["rehearsal_all"].append(write(data / "rehearsal-all" / lang / "train.txt", rehearsal))
         wikiann = shared / "wikiann" / lang / "test.txt"
         files["retention"].append(
             write(data / "retention" / lang / "test.txt", subset(wikiann, args.eval_sentences, 3))

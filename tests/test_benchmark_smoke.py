@@ -23,11 +23,11 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     recipe.write_text(
         "teacher-sentences: 2\nnew-sentences: 2\neval-sentences: 2\nnew-eval-sentences: 2\nrehearsal-sentences: 2\n"
         "epochs: 1\nteacher-epochs: 1\nteacher-seeds: [42, 45]\nseeds: [42]\n"
-        "methods: [naive, default, rehearsal, new-rows, interp50]\n"
+        "methods: [naive, default, rehearsal, rehearsal-all, new-rows, interp50]\n"
     )
     shared = tmp_path / "shared" / "datasets"
     for lang in ("en", "de", "zh", "es", "fr", "ru"):
-        for split in ("train", "test"):
+        for split in ("train", "dev", "test"):
             (shared / "wikiann" / lang).mkdir(parents=True, exist_ok=True)
             (shared / "wikiann" / lang / f"{split}.txt").write_text(
                 TRAIN.get(lang, TRAIN["en"]).replace("FACILITY", "LOC") + "\nSiemens B-ORG\nin O\nHamburg B-LOC\n",
@@ -73,6 +73,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         ("naive fine-tuning (grown head, CE only)", 3, 1),
         ("labelgrow default", 3, 1),
         ("labelgrow + rehearsal on WikiANN text", 3, 1),
+        ("labelgrow + rehearsal on raw text of every scored language", 3, 1),
         ("frozen encoder and old rows: new rows only (Learn or Recall?)", 3, 1),
         ("labelgrow default averaged with the teacher, 0.5", 3, 1),
         ("labelgrow default", 3, 2),  # the first seed of every teacher first, then the other seeds
@@ -86,12 +87,14 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         assert {"forgetting_mean", "not_refinement_max", "changes"} <= set(row)
         assert row["not_refinement_mean"] <= row["forgetting_mean"] + 1e-9  # a refinement is never a loss
         assert set(row["changes"]) == {"kept", "refined", "lost", "confused", "boundary", "gained"}
-    assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][4]  # interpolated
+    assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][5]  # interpolated
     new_rows = json.loads((out / "methods" / "t3" / "new-rows-s1" / "labelgrow.json").read_text())
     assert new_rows["settings"]["freeze_old_rows"] and new_rows["settings"]["freeze_layers"] == "all"
     assert new_rows["parents"] == {"FACILITY": ["LOC", "ORG"]}
     rehearsal = json.loads((out / "methods" / "t3" / "rehearsal-s1" / "labelgrow.json").read_text())
     assert len(rehearsal["settings"]["rehearsal"]) == 3
+    everywhere = json.loads((out / "methods" / "t3" / "rehearsal-all-s1" / "labelgrow.json").read_text())
+    assert [Path(f).parent.name for f in everywhere["settings"]["rehearsal"]] == ["en", "de", "zh", "es", "fr", "ru"]
     assert (out / "methods" / "t3" / "default-s2" / "benchmark-tags.json").exists()  # tags kept for a re-run
     stamp = json.loads((out / "methods" / "t3" / "default-s1" / "benchmark-settings.json").read_text())
     assert len(stamp["_labelgrow_code"]) == 16  # runs made by other code are not reused
@@ -101,10 +104,24 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert "decoded by per-word argmax" in md
     assert (out / "results.png").stat().st_size > 10000
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    # nothing trains again: the teacher, naive, default x2, rehearsal, new rows and the joint bound are reused
-    assert again.returncode == 0 and again.stderr.count("reusing") == 7 and "training ->" not in again.stderr
+    # nothing trains again: the teacher, naive, default x2, rehearsal x2, new rows and the joint bound are reused
+    assert again.returncode == 0 and again.stderr.count("reusing") == 8 and "training ->" not in again.stderr
     written = (out / "results.md").read_text()  # the second run's (its throughput timings differ from the first's)
     (out / "results.md").unlink()
     rendered = subprocess.run([*cmd, "--render-only"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert rendered.returncode == 0, rendered.stderr[-2000:]
     assert (out / "results.md").read_text() == written and "training" not in rendered.stderr
+    # a teacher made by other training code is trained again, unless --reuse-other-code says to keep it (and says so)
+    settings = out / "teacher-s3" / "benchmark-settings.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "_labelgrow_code": "0" * 16}))
+    kept = subprocess.run(
+        [*cmd, "--methods", "default", "--no-joint", "--no-throughput", "--reuse-other-code"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert kept.returncode == 0, kept.stderr[-2000:]
+    assert f"reusing {out / 'teacher-s3'} (trained by labelgrow code {'0' * 16}" in kept.stderr
+    assert "training ->" not in kept.stderr
+    assert json.loads((out / "results.json").read_text())["teachers"][0]["code"] == "0" * 16

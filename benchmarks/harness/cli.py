@@ -15,7 +15,7 @@ import yaml
 
 from harness import render
 from harness.protocol import Scenario
-from harness.runs import ROOT, Progress, interpolate_once, train_once
+from harness.runs import ROOT, Progress, interpolate_once, train_once, trained_by
 from harness.scoring import evaluate, load_sets, mean, model_tags, throughput
 
 
@@ -41,6 +41,13 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--cpu", action="store_true")
     p.add_argument("--bf16", action="store_true")
     p.add_argument("--quick", action="store_true", help="tiny subsets and 1 epoch: a smoke run in minutes")
+    p.add_argument(
+        "--reuse-other-code",
+        action="store_true",
+        help="reuse finished runs with the same settings even where labelgrow's training code has changed since "
+        "(each row records the code that trained it); for expensive teachers after changes that do not touch "
+        "training",
+    )
     p.add_argument(
         "--render-only",
         action="store_true",
@@ -104,6 +111,7 @@ def build_teacher(scenario: Scenario, args, files: dict[str, Any], out: Path, se
             "seed": seed,
         },
         f"teacher (seed {seed})",
+        args.reuse_other_code,
     )
     return teacher
 
@@ -126,8 +134,8 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
         **method.options,
     }
     if method.rehearsal:
-        config["rehearsal"] = [str(p) for p in files["rehearsal"]]
-    return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})")
+        config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
+    return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})", args.reuse_other_code)
 
 
 def render_only(scenario: Scenario, out: Path) -> dict[str, Any]:
@@ -155,6 +163,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
             teacher_dirs[seed] = build_teacher(scenario, args, files, out, seed)
             teacher_tags[seed] = model_tags(teacher_dirs[seed], sets, args.eval_batch_size)
             teacher_row = {"method": "teacher", "teacher_seed": seed, "seed": seed}
+            teacher_row["code"] = trained_by(Path(teacher_dirs[seed]))
             teacher_row.update(evaluate(teacher_dirs[seed], sets, None, scenario, args.eval_batch_size))
             teachers.append(teacher_row)
             progress.step(f"teacher (seed {seed}): old F1 {teacher_row['old_f1_mean']:.1f}")
@@ -164,6 +173,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         cell = out / "methods" / f"t{teacher_seed}" / f"{method.key}-s{seed}"
         cost = grow(scenario, args, files, teacher_of(teacher_seed), method, seed, cell)
         row = {"method": method.name, "teacher_seed": teacher_seed, "seed": seed, "output": str(cell)}
+        row["code"] = trained_by(cell)
         row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, args.eval_batch_size))
         if cost:
             row["cost"] = cost
@@ -178,7 +188,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         seed = teacher_seeds[0] if teacher_seeds[0] is not None else args.seeds[0]
         config.update({"output": str(out / "methods" / "joint"), **common_settings(args), "seed": seed})
         config.update({"epochs": args.teacher_epochs, "freeze_layers": 0, "learning_rate": args.teacher_learning_rate})
-        cost = train_once(config, "joint training upper bound")
+        cost = train_once(config, "joint training upper bound", args.reuse_other_code)
         row = {"method": "joint training upper bound", "teacher_seed": teacher_seeds[0], "seed": seed, "cost": cost}
         row.update(evaluate(str(out / "methods" / "joint"), sets, None, scenario, args.eval_batch_size))
         rows.append(row)

@@ -13,8 +13,8 @@ CELLS = ("grid", "per-teacher", "first")
 @dataclass(frozen=True)
 class Method:
     """One way of growing the teacher. ``options`` are ``labelgrow.extend`` arguments over the scenario's common
-    settings; ``full_data`` trains on the new data with the old types annotated too; ``rehearsal`` adds the
-    scenario's text without the new type; ``cells`` says which (teacher seed, seed) cells of the grid it runs on;
+    settings; ``full_data`` trains on the new data with the old types annotated too; ``rehearsal`` names the
+    scenario's files of text without the new type to add (labelgrow extend --rehearsal); ``cells`` says which (teacher seed, seed) cells of the grid it runs on;
     ``interpolate`` trains nothing: the scenario's default run at the same cell, averaged with its teacher at that
     weight (1 = the student)."""
 
@@ -22,7 +22,7 @@ class Method:
     key: str  # short, filesystem-safe: the run directory's name
     options: Mapping[str, Any] = field(default_factory=dict)
     full_data: bool = False
-    rehearsal: bool = False  # also train on the scenario's rehearsal text (labelgrow extend --rehearsal)
+    rehearsal: str | None = None  # a key of the scenario's files: also train on that text (extend --rehearsal)
     cells: str = "per-teacher"  # "grid": every (teacher seed, seed); "per-teacher": first seed; "first": one cell
     interpolate: float | None = None
 

@@ -61,18 +61,32 @@ class Progress:
         )
 
 
-def finished(output: Path, stamp: dict[str, Any]) -> bool:
+def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> bool:
+    """A finished run at ``output`` made with these settings (and this code, unless ``any_code``)."""
     settings = output / "benchmark-settings.json"
-    return (output / "labelgrow.json").exists() and settings.exists() and json.loads(settings.read_text()) == stamp
+    if not (output / "labelgrow.json").exists() or not settings.exists():
+        return False
+    made = json.loads(settings.read_text())
+    if any_code:
+        made = {**made, "_labelgrow_code": stamp["_labelgrow_code"]}
+    return made == stamp
 
 
-def train_once(config: dict[str, Any], what: str) -> dict[str, Any]:
-    """``labelgrow.extend(**config)`` unless a finished run with the same settings and code is already at
-    ``config["output"]``; returns its cost (wall s, peak RSS MB, train s, steps)."""
+def trained_by(output: Path) -> str | None:
+    """The code digest of the labelgrow that made the run at ``output`` (None where it was not made here)."""
+    settings = output / "benchmark-settings.json"
+    return json.loads(settings.read_text()).get("_labelgrow_code") if settings.exists() else None
+
+
+def train_once(config: dict[str, Any], what: str, any_code: bool = False) -> dict[str, Any]:
+    """``labelgrow.extend(**config)`` unless a finished run with the same settings and code (any code with
+    ``any_code``) is already at ``config["output"]``; returns its cost (wall s, peak RSS MB, train s, steps)."""
     output = Path(config["output"])
     stamp = {**config, "_labelgrow_code": code_digest()}
-    if finished(output, stamp):
-        print(f"{what}: reusing {output}", file=sys.stderr, flush=True)
+    if finished(output, stamp, any_code):
+        made_by = trained_by(output)
+        other = "" if made_by == code_digest() else f" (trained by labelgrow code {made_by}, not {code_digest()})"
+        print(f"{what}: reusing {output}{other}", file=sys.stderr, flush=True)
         return json.loads((output / "benchmark-cost.json").read_text())
     print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
     cost = extend_measured(config, what)
