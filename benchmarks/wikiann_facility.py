@@ -90,7 +90,8 @@ METHODS = [
 def prepare(args, out: Path) -> dict[str, Any]:
     shared = Path(args.shared) / "datasets"
     data = out / "data"
-    files: dict[str, Any] = {"teacher": [], "new": [], "retention": [], "new_eval": [], "rehearsal": [], "rehearsal_all": []}
+    keys = ("teacher", "new", "retention", "new_eval", "rehearsal", "rehearsal_all")
+    files: dict[str, Any] = {key: [] for key in keys}
     for lang in TRAIN_LANGS:
         wikiann, multiconer = shared / "wikiann" / lang / "train.txt", shared / "multiconer2" / lang / "train.txt"
         files["teacher"].append(

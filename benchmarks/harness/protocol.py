@@ -14,7 +14,8 @@ CELLS = ("grid", "per-teacher", "first")
 class Method:
     """One way of growing the teacher. ``options`` are ``labelgrow.extend`` arguments over the scenario's common
     settings; ``full_data`` trains on the new data with the old types annotated too; ``rehearsal`` names the
-    scenario's files of text without the new type to add (labelgrow extend --rehearsal); ``cells`` says which (teacher seed, seed) cells of the grid it runs on;
+    scenario's files of text without the new type to add (labelgrow extend --rehearsal); ``cells`` says which
+    (teacher seed, seed) cells of the grid it runs on;
     ``interpolate`` trains nothing: the scenario's default run at the same cell, averaged with its teacher at that
     weight (1 = the student)."""
 
