@@ -20,11 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import AnnotationFormat, InferenceArguments, Selection, _as_list, _check, choice
+from labelgrow.configuration import (
+    AnnotationFormat,
+    InferenceArguments,
+    LanguageArguments,
+    Selection,
+    _as_list,
+    _check,
+    choice,
+)
 from labelgrow.data import Sentence, read_unlabelled, tokenize_with_offsets
 from labelgrow.errors import LabelgrowError
 from labelgrow.exchange import doccano_line, label_config, label_studio_task
 from labelgrow.labels import entity_types
+from labelgrow.languages import assign_languages
 from labelgrow.metrics import classify_change, extract_entities
 from labelgrow.prediction import entities
 
@@ -39,7 +48,7 @@ TASK_FILES = {
 
 
 @dataclass(kw_only=True)
-class AnnotateArguments(InferenceArguments):
+class AnnotateArguments(InferenceArguments, LanguageArguments):
     """Everything ``labelgrow annotate`` needs."""
 
     model: str
@@ -49,7 +58,6 @@ class AnnotateArguments(InferenceArguments):
     format: str = "label-studio"
     select: str = "none"
     top: int | None = None
-    lang: str | None = None
     overwrite: bool = False
 
     def __post_init__(self) -> None:
@@ -64,6 +72,7 @@ class AnnotateArguments(InferenceArguments):
         )
         _check(self.top is None or self.top >= 1, f"--top must be >= 1, not {self.top}")
         self.check_inference()
+        self.check_languages()
         out = Path(self.output)
         if out.exists() and any(out.iterdir()) and not self.overwrite:
             raise LabelgrowError(f"--output {out} exists and is not empty (use --overwrite to replace its tasks)")
@@ -128,7 +137,8 @@ def run_annotate(args: AnnotateArguments) -> AnnotateResult:
         entity_types(model_labels(args.teacher, args.trust_remote_code, "--teacher")) if args.teacher else []
     )
     new = {t for t in model_types if t not in teacher_types} if args.teacher else set()
-    sentences = [with_text(s) for s in read_unlabelled(args.input, "auto", args.lang)]
+    sentences = [with_text(s) for s in read_unlabelled(args.input, "auto", args.given_lang)]
+    assign_languages(sentences, args, "--input")
     model = predict_sentences(args.model, sentences, args)
     teacher = predict_sentences(args.teacher, sentences, args, "--teacher", "teacher") if args.teacher else None
 

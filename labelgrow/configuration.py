@@ -123,8 +123,47 @@ class RuntimeArguments:
         _check(not (self.bf16 and self.fp16), "--bf16 and --fp16 exclude each other")
 
 
+AUTO_LANGUAGE = "auto"
+
+
+@dataclass(kw_only=True)
+class LanguageArguments:
+    """Which language each sentence is in: ``lang`` names one for all; else a sentence's ``# lang =`` comment,
+    record field, directory or file name; else (``lang`` None or ``auto``) it is detected (labelgrow/languages.py).
+    ``lang="und"`` turns detection off."""
+
+    lang: str | None = None
+    detect_languages: list[str] | None = None  # the languages detection may choose among (default: any)
+    detect_threshold: float = 0.5  # below this probability a sentence stays "und"
+
+    def check_languages(self) -> None:
+        _check(self.lang is None or bool(self.lang.strip()), "--lang must not be empty")
+        if isinstance(self.detect_languages, str):
+            self.detect_languages = self.detect_languages.split(",")
+        if self.detect_languages is not None:
+            self.detect_languages = [c.strip().lower() for c in self.detect_languages if c.strip()] or None
+        _check(
+            0.0 <= self.detect_threshold < 1.0,
+            f"--detect-threshold must be in [0, 1), not {self.detect_threshold}",
+        )
+        _check(
+            self.detect_languages is None or self.detects,
+            f"--detect-languages has no effect with --lang {self.lang}: drop one of them",
+        )
+
+    @property
+    def detects(self) -> bool:
+        """Whether sentences without a language are detected."""
+        return self.lang in (None, AUTO_LANGUAGE)
+
+    @property
+    def given_lang(self) -> str | None:
+        """The language ``--lang`` forces on every sentence (None: the data's own, or detected)."""
+        return None if self.detects else self.lang
+
+
 @dataclass
-class ExtendArguments(RuntimeArguments):
+class ExtendArguments(RuntimeArguments, LanguageArguments):
     """Everything ``extend`` needs. Defaults are the recommended recipe (see docs/method.md)."""
 
     base: str
@@ -133,7 +172,6 @@ class ExtendArguments(RuntimeArguments):
     output: str
     validation: list[Any] = field(default_factory=list)
     label_map: str | None = None
-    lang: str | None = None
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
     epochs: float = 3.0
     max_steps: int | None = None
@@ -222,6 +260,7 @@ class ExtendArguments(RuntimeArguments):
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
         )
         self.check_runtime()
+        self.check_languages()
         self.teacher_precision = choice(self.teacher_precision, TeacherPrecision, "--teacher-precision")
         check_max_length(self.max_length)
         _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
@@ -293,7 +332,7 @@ class InferenceArguments(RuntimeArguments):
 
 
 @dataclass(kw_only=True)
-class EvalArguments(InferenceArguments):
+class EvalArguments(InferenceArguments, LanguageArguments):
     """Everything ``labelgrow eval`` needs."""
 
     model: str
@@ -301,7 +340,6 @@ class EvalArguments(InferenceArguments):
     teacher: str | None = None
     report: str | None = None
     label_map: str | None = None
-    lang: str | None = None
     mode: str = "conlleval"
     unknown_as_o: bool = False
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: score refinements as kept, too
@@ -311,5 +349,6 @@ class EvalArguments(InferenceArguments):
         _check(bool(self.data), "--data is required: give at least one file or directory to score")
         self.mode = choice(self.mode, ScoreMode, "--mode")
         self.check_inference()
+        self.check_languages()
         check_label_map(self.label_map)
         parse_parents(self.parent)  # the syntax; the types are checked against the model's labels

@@ -87,6 +87,7 @@ class Corpus:
     repaired: Counter = field(default_factory=Counter)  # path -> I-X after O repaired to B-X
     mapped: Counter = field(default_factory=Counter)  # path -> tags changed by --label-map
     files: list[str] = field(default_factory=list)
+    detected: Counter = field(default_factory=Counter)  # language -> sentences whose language was detected
 
     def languages(self) -> list[str]:
         return sorted({s.lang for s in self.sentences})

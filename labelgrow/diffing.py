@@ -12,22 +12,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import InferenceArguments, UnlabelledFormat, _as_list, _check, choice
+from labelgrow.configuration import InferenceArguments, LanguageArguments, UnlabelledFormat, _as_list, _check, choice
 from labelgrow.data import read_unlabelled
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
+from labelgrow.languages import assign_languages
 from labelgrow.metrics import change_report
 
 
 @dataclass(kw_only=True)
-class DiffArguments(InferenceArguments):
+class DiffArguments(InferenceArguments, LanguageArguments):
     """Everything ``labelgrow diff`` needs."""
 
     teacher: str
     model: str
     data: list[Any] = field(default_factory=list)
     format: str = "auto"
-    lang: str | None = None
     report: str | None = None
     examples: int = 3
 
@@ -37,6 +37,7 @@ class DiffArguments(InferenceArguments):
         self.format = choice(self.format, UnlabelledFormat, "--format")
         _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
         self.check_inference()
+        self.check_languages()
 
 
 @dataclass
@@ -71,7 +72,8 @@ def run_diff(args: DiffArguments) -> DiffResult:
             f"--model {args.model} (types {', '.join(model_types) or '-'})"
         )
     new = [t for t in model_types if t not in teacher_types]
-    sentences = read_unlabelled(args.data, args.format, args.lang)
+    sentences = read_unlabelled(args.data, args.format, args.given_lang)
+    detected = assign_languages(sentences, args, "--data") or {}
     state = PartialState(cpu=args.cpu)
     run_kwargs = inference_settings(args, state)
     model = predict_corpus(args.model, sentences, desc="model", **run_kwargs)
@@ -86,6 +88,7 @@ def run_diff(args: DiffArguments) -> DiffResult:
             "files": sorted({s.path for s in sentences}),
             "sentences": len(sentences),
             "languages": sorted({s.lang for s in sentences}),
+            "languages_detected": detected,
         },
         changes=change_report(sentences, teacher.tags, model.tags, old, new, False, examples=args.examples),
     )

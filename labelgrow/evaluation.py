@@ -163,12 +163,13 @@ def run_eval(args: EvalArguments) -> EvalResult:
 
     from labelgrow.data import load_corpus
     from labelgrow.labels import LabelMap, check_known_tags
+    from labelgrow.languages import assign_corpus_languages
 
     # Everything that can be checked is checked before any model runs.
     labels = model_labels(args.model, args.trust_remote_code)
     run = read_run_record(args.model)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
-    corpus = load_corpus(args.data, args.lang, label_map)
+    corpus = assign_corpus_languages(load_corpus(args.data, args.given_lang, label_map), args, "--data")
     unknown_mapped = 0
     if args.unknown_as_o:
         unknown_mapped = map_unknown_to_outside(corpus, set(labels))
@@ -204,6 +205,7 @@ def run_eval(args: EvalArguments) -> EvalResult:
             "files": corpus.files,
             "sentences": len(corpus.sentences),
             "languages": corpus.languages(),
+            "languages_detected": dict(corpus.detected),
             "label_map_changes": sum(corpus.mapped.values()),
             "repaired_bio_tags": sum(corpus.repaired.values()),
             "unknown_tags_scored_as_o": unknown_mapped,

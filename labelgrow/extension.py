@@ -89,6 +89,7 @@ def plan(args: ExtendArguments) -> Plan:
     options or the data -- before the weights are loaded."""
     from labelgrow.data import load_corpus
     from labelgrow.labels import LabelMap, old_labels_from_config
+    from labelgrow.languages import assign_corpus_languages
     from labelgrow.modeling import load_config, load_tokenizer
 
     config = load_config(args.base, args.trust_remote_code)
@@ -99,19 +100,24 @@ def plan(args: ExtendArguments) -> Plan:
     check_parents(parents, args.new_labels, labels.old_types)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
-    train = load_corpus(args.train, args.lang, label_map)
+    train = assign_corpus_languages(load_corpus(args.train, args.given_lang, label_map), args, "--train")
     check_known_tags(train.sentences, labels.labels, "the training data", hint)
     _check_new_types_present(train.sentences, args.new_labels)
-    validation = load_corpus(args.validation, args.lang, label_map) if args.validation else None
+    validation = (
+        assign_corpus_languages(load_corpus(args.validation, args.given_lang, label_map), args, "--validation")
+        if args.validation
+        else None
+    )
     if validation is not None:
         check_known_tags(validation.sentences, labels.labels, "the validation data", hint)
         _warn_unseen_types(train.sentences, validation.sentences)
     _log_corpus("train", train)
     if args.rehearsal:
-        rehearsal = _rehearsal_corpus(args.rehearsal, args.lang)
+        rehearsal = assign_corpus_languages(_rehearsal_corpus(args.rehearsal, args.given_lang), args, "--rehearsal")
         _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
         train.sentences.extend(rehearsal.sentences)
         train.files.extend(rehearsal.files)
+        train.detected.update(rehearsal.detected)
     return Plan(config, labels, tokenizer, parents, train, validation)
 
 

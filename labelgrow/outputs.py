@@ -241,6 +241,11 @@ class RunRecord:
                 else [],
                 "repaired_bio_tags": dict(self.train.repaired),
                 "label_map_changes": dict(self.train.mapped),
+                "languages_detected": {
+                    name: dict(corpus.detected)
+                    for name, corpus in (("train", self.train), ("validation", self.validation))
+                    if corpus is not None and corpus.detected
+                },
                 "train_windows": self.stats.windows,
                 "split_long_sentences": self.stats.split_sentences,
                 "words_without_subwords": self.stats.words_without_subwords,

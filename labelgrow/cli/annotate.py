@@ -17,6 +17,8 @@ from labelgrow.cli.options import (
     ConfigOption,
     CpuOption,
     DecodeOption,
+    DetectLanguagesOption,
+    DetectThresholdOption,
     Fp16Option,
     LangOption,
     MaxLengthOption,
@@ -47,6 +49,8 @@ def annotate_command(
         typer.Option(help="The model before growing: the old entities come from it.", rich_help_panel=DATA),
     ] = None,
     lang: LangOption = None,
+    detect_languages: DetectLanguagesOption = None,
+    detect_threshold: DetectThresholdOption = 0.5,
     select: Annotated[
         Selection,
         typer.Option(

@@ -16,6 +16,8 @@ from labelgrow.cli.options import (
     ConfigOption,
     CpuOption,
     DecodeOption,
+    DetectLanguagesOption,
+    DetectThresholdOption,
     Fp16Option,
     LangOption,
     MaxLengthOption,
@@ -42,6 +44,8 @@ def diff_command(
         ),
     ] = UnlabelledFormat.AUTO,  # type: ignore[attr-defined]
     lang: LangOption = None,
+    detect_languages: DetectLanguagesOption = None,
+    detect_threshold: DetectThresholdOption = 0.5,
     decode: DecodeOption = Decoding.BIO,
     batch_size: BatchSizeOption = 32,
     max_length: MaxLengthOption = None,

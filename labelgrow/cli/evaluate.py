@@ -17,6 +17,8 @@ from labelgrow.cli.options import (
     ConfigOption,
     CpuOption,
     DecodeOption,
+    DetectLanguagesOption,
+    DetectThresholdOption,
     Fp16Option,
     LabelMapOption,
     LangOption,
@@ -48,6 +50,8 @@ def eval_command(
     ] = None,
     label_map: LabelMapOption = None,
     lang: LangOption = None,
+    detect_languages: DetectLanguagesOption = None,
+    detect_threshold: DetectThresholdOption = 0.5,
     parent: ParentOption = None,
     mode: Annotated[
         ScoreMode,

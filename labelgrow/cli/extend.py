@@ -16,6 +16,8 @@ from labelgrow.cli.options import (
     AllowPickleOption,
     ConfigOption,
     CpuOption,
+    DetectLanguagesOption,
+    DetectThresholdOption,
     LabelMapOption,
     LangOption,
     MaxLengthOption,
@@ -58,6 +60,8 @@ def extend_command(
     ] = None,
     label_map: LabelMapOption = None,
     lang: LangOption = None,
+    detect_languages: DetectLanguagesOption = None,
+    detect_threshold: DetectThresholdOption = 0.5,
     parent: ParentOption = None,
     rehearsal: Annotated[
         list[str] | None,

@@ -94,7 +94,20 @@ LabelMapOption = Annotated[
 LangOption = Annotated[
     str | None,
     typer.Option(
-        help="Language of every sentence (default: from '# lang = xx', the directory or the file name).",
+        help="Language of every sentence. Default (auto): from '# lang = xx', a record's lang field, the directory "
+        "or the file name, else detected per sentence (fastText lid.176); und: never detected.",
         rich_help_panel=DATA,
     ),
+]
+DetectLanguagesOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="CODE,CODE",
+        help="The languages detection may choose among, e.g. en,zh (more accurate on short texts; default: any).",
+        rich_help_panel=DATA,
+    ),
+]
+DetectThresholdOption = Annotated[
+    float,
+    typer.Option(help="A sentence whose detected language is less likely than this stays und.", rich_help_panel=DATA),
 ]
