@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import cli
-from harness.data import source_types, subset, write, write_map
+from harness.data import source_types, subset, wikiann_retention, wikiann_teacher_data, write, write_map
 from harness.protocol import Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
@@ -92,11 +92,10 @@ def prepare(args, out: Path) -> dict[str, Any]:
     data = out / "data"
     keys = ("teacher", "new", "retention", "new_eval", "rehearsal", "rehearsal_all")
     files: dict[str, Any] = {key: [] for key in keys}
+    files["teacher"] = wikiann_teacher_data(shared, out, TRAIN_LANGS, args.teacher_sentences)
+    files["retention"] = wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences)
     for lang in TRAIN_LANGS:
         wikiann, multiconer = shared / "wikiann" / lang / "train.txt", shared / "multiconer2" / lang / "train.txt"
-        files["teacher"].append(
-            write(data / "teacher" / lang / "train.txt", subset(wikiann, args.teacher_sentences, 1))
-        )
         files["new"].append(write(data / "new" / lang / "train.txt", subset(multiconer, args.new_sentences, 2)))
         # rehearsal text: WikiANN sentences (the teacher's kind of text; tags dropped by labelgrow), another sample
         rehearsal = subset(wikiann, args.rehearsal_sentences, 5)
@@ -107,10 +106,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
         source = shared / "wikiann" / lang / ("train.txt" if lang in TRAIN_LANGS else "dev.txt")
         rehearsal = subset(source, args.rehearsal_sentences, 5)
         files["rehearsal_all"].append(write(data / "rehearsal-all" / lang / "train.txt", rehearsal))
-        wikiann = shared / "wikiann" / lang / "test.txt"
-        files["retention"].append(
-            write(data / "retention" / lang / "test.txt", subset(wikiann, args.eval_sentences, 3))
-        )
     for lang in NEW_LANGS:
         files["new_eval"].append(
             write(

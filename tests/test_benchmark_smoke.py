@@ -18,13 +18,8 @@ MULTICONER = (
 )
 
 
-def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, tmp_path):
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "teacher-sentences: 2\nnew-sentences: 2\neval-sentences: 2\nnew-eval-sentences: 2\nrehearsal-sentences: 2\n"
-        "epochs: 1\nteacher-epochs: 1\nteacher-seeds: [42, 45]\nseeds: [42]\n"
-        "methods: [naive, default, rehearsal, rehearsal-all, new-rows, interp50]\n"
-    )
+def fake_shared(tmp_path: Path) -> Path:
+    """A tiny ../shared/datasets/wikiann: every language's train, dev and test."""
     shared = tmp_path / "shared" / "datasets"
     for lang in ("en", "de", "zh", "es", "fr", "ru"):
         for split in ("train", "dev", "test"):
@@ -33,6 +28,17 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
                 TRAIN.get(lang, TRAIN["en"]).replace("FACILITY", "LOC") + "\nSiemens B-ORG\nin O\nHamburg B-LOC\n",
                 encoding="utf-8",
             )
+    return shared
+
+
+def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "teacher-sentences: 2\nnew-sentences: 2\neval-sentences: 2\nnew-eval-sentences: 2\nrehearsal-sentences: 2\n"
+        "epochs: 1\nteacher-epochs: 1\nteacher-seeds: [42, 45]\nseeds: [42]\n"
+        "methods: [naive, default, rehearsal, rehearsal-all, new-rows, interp50]\n"
+    )
+    shared = fake_shared(tmp_path)
     for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
         (shared / "multiconer2" / lang).mkdir(parents=True)
         for split in ("train", "dev"):
@@ -125,3 +131,56 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert f"reusing {out / 'teacher-s3'} (trained by labelgrow code {'0' * 16}" in kept.stderr
     assert "training ->" not in kept.stderr
     assert json.loads((out / "results.json").read_text())["teachers"][0]["code"] == "0" * 16
+
+
+def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):
+    """The second scenario on the same harness: generated span-JSON data, a given teacher, the span check."""
+    fake_shared(tmp_path)
+    out = tmp_path / "phones"
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "phone_numbers.py"),
+        "--shared",
+        str(tmp_path / "shared"),
+        "--encoder",
+        str(encoder_dir),
+        "--teacher",
+        str(teacher_dir),
+        "--out",
+        str(out),
+        "--teacher-sentences",
+        "3",
+        "--new-sentences",
+        "6",
+        "--eval-sentences",
+        "2",
+        "--new-eval-sentences",
+        "3",
+        "--seeds",
+        "1",
+        "--cpu",
+        "--no-throughput",
+        "--max-length",
+        "64",
+    ]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "results.json").read_text())
+    methods = [r["method"] for r in result["cells"]]
+    assert methods == [
+        "naive fine-tuning (grown head, CE only)",
+        "labelgrow default",
+        "labelgrow, fully annotated new data",
+        "joint training upper bound",
+    ]
+    default = result["cells"][1]
+    assert len(default["new_f1"]) == 8  # every generated language, four of them unseen in training
+    assert set(default["extra"]) >= {"exact span F1", "inner space/punct. whole %", "sub-words per number"}
+    assert default["extra"]["sub-words per number"] > 1
+    run = json.loads((out / "methods" / "tNone" / "default-s1" / "labelgrow.json").read_text())
+    assert run["new_types"] == ["PHONE"] and run["languages"] == ["de", "en", "ru", "zh"]
+    full = json.loads((out / "methods" / "tNone" / "full-s1" / "labelgrow.json").read_text())
+    assert not any(full["data"]["label_map_changes"].values())  # PER/ORG/LOC kept as they are
+    assert "Scenario checks" in (out / "results.md").read_text()

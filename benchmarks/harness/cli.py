@@ -177,6 +177,8 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, args.eval_batch_size))
         if cost:
             row["cost"] = cost
+        if scenario.extra:
+            row["extra"] = scenario.extra(str(cell), files)
         rows.append(row)
         progress.step(
             f"{method.name} t{teacher_seed}/s{seed}: forgetting {render.fmt(row.get('forgetting_mean'))}, not "
@@ -246,6 +248,12 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
         "",
         render.language_table("new_f1", new_langs, rows, names),
     ]
+    extra = [r for r in rows if r.get("extra")]
+    if extra:
+        keys = list(dict.fromkeys(k for r in extra for k in r["extra"]))
+        lines += ["", "Scenario checks (every cell):", ""]
+        cells = [[r["method"], render.cell_name(r), *(render.fmt(r["extra"].get(k)) for k in keys)] for r in extra]
+        lines.append(render.markdown_table(["method", "cell", *keys], cells))
     speed = result.get("inference")
     if speed:
         lines += [

@@ -43,3 +43,20 @@ def source_types(paths: Iterable[Path]) -> set[str]:
 
 def word_count(paths: Iterable[Path]) -> int:
     return sum(len(b.splitlines()) for p in paths for b in sentences(Path(p)))
+
+
+def wikiann_teacher_data(shared: Path, out: Path, langs: Iterable[str], n: int) -> list[Path]:
+    """The teacher's training data: ``n`` seeded WikiANN train sentences per language (seed 1), in
+    OUT/data/teacher/LANG/train.txt. Every scenario writes the same files, so a teacher is shared between them."""
+    return [
+        write(out / "data" / "teacher" / lang / "train.txt", subset(shared / "wikiann" / lang / "train.txt", n, 1))
+        for lang in langs
+    ]
+
+
+def wikiann_retention(shared: Path, out: Path, langs: Iterable[str], n: int) -> list[Path]:
+    """Where old-label retention is scored: ``n`` seeded WikiANN test sentences per language (seed 3)."""
+    return [
+        write(out / "data" / "retention" / lang / "test.txt", subset(shared / "wikiann" / lang / "test.txt", n, 3))
+        for lang in langs
+    ]

@@ -55,6 +55,7 @@ class Scenario:
     new_langs: Sequence[str]
     prepare: Callable[[Any, Path], dict[str, Any]]  # (args, out) -> files
     joint: Callable[[Any, Path, dict[str, Any]], dict[str, Any]] | None = None  # -> extend settings of the bound
+    extra: Callable[[str, dict[str, Any]], dict[str, float]] | None = None  # (model dir, files) -> more figures
     describe: str = ""
 
     def method(self, name: str) -> Method:
