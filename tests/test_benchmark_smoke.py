@@ -184,3 +184,51 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
     full = json.loads((out / "methods" / "tNone" / "full-s1" / "labelgrow.json").read_text())
     assert not any(full["data"]["label_map_changes"].values())  # PER/ORG/LOC kept as they are
     assert "Scenario checks" in (out / "results.md").read_text()
+
+
+def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_dir, encoder_dir, tmp_path):
+    """Round 2 on a round-1 model: FACILITY is an old type now, scored where its gold is (the new-type set)."""
+    import labelgrow
+
+    shared = fake_shared(tmp_path)
+    products = (
+        "the B-Facility\nheathrow I-Facility\nairport I-Facility\nsells O\ncoca B-Drink\ncola I-Drink\n\n"
+        "angela B-Politician\nmerkel I-Politician\ndrives O\na O\ngolf B-Vehicle\n\n"
+        "siemens B-PublicCorp\nmakes O\nthe O\nice B-Vehicle\ntrain I-Vehicle\n\n"
+        "hamburg B-HumanSettlement\nserves O\nfranzbrötchen B-Food\n"
+    )
+    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
+        (shared / "multiconer2" / lang).mkdir(parents=True)
+        for split in ("train", "dev"):
+            (shared / "multiconer2" / lang / f"{split}.txt").write_text(products, encoding="utf-8")
+    round1 = tmp_path / "round1"
+    facility = tmp_path / "facility.txt"
+    facility.write_text(TRAIN["en"], encoding="utf-8")
+    labelgrow.extend(
+        base=str(teacher_dir), new_labels="FACILITY", train=[str(facility)], output=str(round1), max_steps=1, cpu=True
+    )
+    out = tmp_path / "again"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "grow_again.py"), "--shared", str(tmp_path / "shared")]
+    cmd += ["--encoder", str(encoder_dir), "--teacher", str(round1), "--out", str(out), "--seeds", "1", "--cpu"]
+    cmd += ["--teacher-sentences", "3", "--round1-sentences", "1", "--new-sentences", "3", "--eval-sentences", "2"]
+    cmd += ["--new-eval-sentences", "4", "--no-throughput", "--max-length", "64"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "results.json").read_text())
+    teacher, default = result["teachers"][0], result["cells"][1]
+    assert set(teacher["carried_f1"]) == {"FACILITY"} and len(teacher["carried_f1"]["FACILITY"]) == 12
+    assert set(default["carried_forgetting"]["FACILITY"]) == set(default["carried_f1"]["FACILITY"])
+    assert set(default["old_labels"]) == {"PER", "ORG", "LOC"}  # FACILITY is not scored on WikiANN
+    run = json.loads((out / "methods" / "tNone" / "default-s1" / "labelgrow.json").read_text())
+    assert [h["new_types"] for h in run["history"]] == [["FACILITY"], ["PRODUCT"]]  # both rounds recorded
+    assert run["old_labels"][-2:] == ["B-FACILITY", "I-FACILITY"] and run["new_labels"] == ["B-PRODUCT", "I-PRODUCT"]
+    joint = json.loads((out / "methods" / "joint" / "labelgrow.json").read_text())
+    assert joint["new_types"] == ["PER", "ORG", "LOC", "FACILITY", "PRODUCT"]
+    # round 2 trains on sentences round 1 did not use
+    for lang in ("en", "de", "zh"):
+        first = (out / "data" / "round1" / lang / "train.txt").read_text().split("\n\n")
+        second = (out / "data" / "new" / lang / "train.txt").read_text().split("\n\n")
+        assert not {b.strip() for b in first} & {b.strip() for b in second}
+    assert "Old types scored on the new-type set" in (out / "results.md").read_text()

@@ -248,6 +248,29 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
         "",
         render.language_table("new_f1", new_langs, rows, names),
     ]
+    carried = [r for r in [*teachers, *rows] if r.get("carried_f1")]
+    if carried:
+        types = list(carried[0]["carried_f1"])
+        lines += [
+            "",
+            "Old types scored on the new-type set (F1 and forgetting against the cell's teacher, mean over",
+            "",
+        ]
+        lines[-2] += " its languages):"
+        header = ["method", "cell", *(f"{t} F1" for t in types), *(f"{t} forgetting" for t in types)]
+        body = [
+            [
+                r["method"],
+                render.cell_name(r),
+                *(render.fmt(mean(list(r["carried_f1"][t].values()))) for t in types),
+                *(
+                    render.fmt(mean(list(r["carried_forgetting"][t].values()))) if "carried_forgetting" in r else "-"
+                    for t in types
+                ),
+            ]
+            for r in carried
+        ]
+        lines.append(render.markdown_table(header, body))
     extra = [r for r in rows if r.get("extra")]
     if extra:
         keys = list(dict.fromkeys(k for r in extra for k in r["extra"]))

@@ -74,13 +74,16 @@ def figures(
     old_types: Sequence[str],
     new_types: Sequence[str],
     parents: Mapping[str, Sequence[str]],
+    carried: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One decoding's figures: old-label F1 per language and label; with the teacher's tags, forgetting (plain and
-    not counting refinements into a parent type) and the change report; new-type F1 per language."""
+    not counting refinements into a parent type) and the change report; new-type F1 per language; the ``carried``
+    old types' F1 on the new-type set (and their forgetting against the teacher there)."""
     from labelgrow.metrics import ALL, change_report, change_totals, forgetting, refine_to_parents, score
 
     retention = sets["retention"].sentences
     known_new = [t for t in new_types if "new" in tags]
+    followed = [*old_types, *carried]  # the change report follows every type the teacher has
     old = score(retention, tags["retention"], old_types, known_new)
     langs = old["languages"]
     row: dict[str, Any] = {"old_f1": {k: v["old"]["f1"] for k, v in langs.items()}}
@@ -98,7 +101,7 @@ def figures(
             row[f"{key}_mean"] = mean(list(per_lang.values()))
             row[f"{key}_max"] = max(per_lang.values())
             row[f"{key}_labels"] = {k: v["labels"] for k, v in forgot.items()}
-        changes = change_report(retention, teacher["retention"], tags["retention"], old_types, new_types, True)
+        changes = change_report(retention, teacher["retention"], tags["retention"], followed, new_types, True)
         names = changes["changes"]
         row["changes"] = change_totals(changes["overall"], names)
         row["changes_by_lang"] = {lang: change_totals(block, names) for lang, block in changes["languages"].items()}
@@ -109,7 +112,26 @@ def figures(
         row["new_f1_mean"] = mean(list(row["new_f1"].values()))
         row["new_precision_mean"] = mean([v["new"]["precision"] for v in new_langs.values()])
         row["new_recall_mean"] = mean([v["new"]["recall"] for v in new_langs.values()])
+    if carried and "new" in tags:
+        row["carried_f1"] = carried_f1(sets["new"].sentences, tags["new"], carried)
+        if teacher is not None and "new" in teacher:
+            before = carried_f1(sets["new"].sentences, teacher["new"], carried)
+            row["carried_forgetting"] = {
+                t: {lang: before[t][lang] - row["carried_f1"][t][lang] for lang in before[t]} for t in carried
+            }
     return row
+
+
+def carried_f1(sentences, tags, types: Sequence[str]) -> dict[str, dict[str, float]]:
+    """``{type: {language: F1}}`` on sentences whose gold annotates those types (languages without one are left
+    out: no gold, no score)."""
+    from labelgrow.metrics import ALL, score
+
+    langs = score(sentences, tags, list(types), [])["languages"]
+    return {
+        t: {k: v["labels"][t]["f1"] for k, v in langs.items() if k != ALL and v["labels"].get(t, {}).get("support")}
+        for t in types
+    }
 
 
 def evaluate(model_dir: str, sets, teacher_tags, scenario, batch_size: int) -> dict[str, Any]:
@@ -123,6 +145,7 @@ def evaluate(model_dir: str, sets, teacher_tags, scenario, batch_size: int) -> d
             scenario.old_types,
             scenario.new_types,
             scenario.parents,
+            scenario.carried,
         )
         for d in DECODES
     }

@@ -1,0 +1,139 @@
+"""Scenario "growing again" (issue 10, scenario 4): round 2 adds PRODUCT to a model that round 1 grew with FACILITY.
+
+1. Teacher: a round-1 model of wikiann→facility (PER/ORG/LOC + FACILITY; recipes/benchmarks/grow-again.yaml names
+   the default run of teacher 42, seed 42). The round-2 student is grown from it; its labelgrow.json and model card
+   carry both rounds.
+2. New data: MultiCoNER II train sentences (en, de, zh) that round 1 did not use, annotated only for PRODUCT
+   (Clothing, Vehicle, Food, Drink, OtherPROD); people, organisations, places *and facilities* are O there — the
+   background shift now hides a type the model learnt one round ago.
+3. Scores: PER/ORG/LOC on WikiANN test (en de zh es fr ru) against the round-1 model; FACILITY and PRODUCT on the
+   MultiCoNER II dev sentences round 1 was scored on (12 languages): FACILITY against the round-1 model ("old types
+   scored on the new-type set"), PRODUCT as the new type. The joint bound trains one model from the encoder on the
+   teacher's WikiANN data and both rounds' data with every type annotated.
+
+Usage:
+    python benchmarks/grow_again.py --config recipes/benchmarks/grow-again.yaml [--quick]
+Writes OUT/results.json, OUT/results.md and OUT/results.png (OUT: runs/bench/grow-again).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from harness import cli
+from harness.data import (
+    sentences,
+    source_types,
+    subset,
+    wikiann_retention,
+    wikiann_teacher_data,
+    write,
+    write_map,
+)
+from harness.protocol import Method, Scenario
+
+OLD = ["PER", "ORG", "LOC"]
+CARRIED = "FACILITY"  # round 1's new type
+NEW = "PRODUCT"
+TRAIN_LANGS = ["en", "de", "zh"]
+RETENTION_LANGS = ["en", "de", "zh", "es", "fr", "ru"]
+NEW_LANGS = ["bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"]
+PRODUCT_ONLY = {t: NEW for t in ("Clothing", "Vehicle", "Food", "Drink", "OtherPROD")}
+SCORED = {**PRODUCT_ONLY, "Facility": CARRIED, "Station": CARRIED}
+FULL = {
+    **SCORED,
+    **{t: "PER" for t in ("Artist", "Athlete", "Cleric", "OtherPER", "Politician", "Scientist", "SportsManager")},
+    **{
+        t: "ORG" for t in ("AerospaceManufacturer", "CarManufacturer", "MusicalGRP", "ORG", "PrivateCorp", "PublicCorp")
+    },
+    "SportsGRP": "ORG",
+    "HumanSettlement": "LOC",
+    "OtherLOC": "LOC",
+}
+QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
+DEFAULT = "labelgrow default"
+METHODS = [
+    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first"),
+    Method(DEFAULT, "default", {}, cells="grid"),
+]
+
+
+def prepare(args, out: Path) -> dict[str, Any]:
+    shared = Path(args.shared) / "datasets"
+    data = out / "data"
+    files: dict[str, Any] = {
+        "teacher": wikiann_teacher_data(shared, out, TRAIN_LANGS, args.teacher_sentences),
+        "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
+        "new": [],
+        "round1": [],
+        "new_eval": [],
+    }
+    for lang in TRAIN_LANGS:
+        train = shared / "multiconer2" / lang / "train.txt"
+        first = subset(train, args.round1_sentences, 2)  # what wikiann_facility.py trained round 1 on
+        used = set(first)
+        rest = [b for b in sentences(train) if b not in used]
+        second = random.Random(6).sample(rest, min(args.new_sentences, len(rest)))
+        files["round1"].append(write(data / "round1" / lang / "train.txt", first))
+        files["new"].append(write(data / "new" / lang / "train.txt", second))
+    for lang in NEW_LANGS:  # the sentences round 1 was scored on (wikiann_facility.py, seed 4)
+        dev = shared / "multiconer2" / lang / "dev.txt"
+        files["new_eval"].append(write(data / "new-eval" / lang / "dev.txt", subset(dev, args.new_eval_sentences, 4)))
+    types = source_types(files["new"] + files["round1"] + files["new_eval"])
+    files["new_map"] = write_map(data / "product-only.tsv", PRODUCT_ONLY, types)
+    files["new_eval_map"] = write_map(data / "product-and-facility.tsv", SCORED, types)
+    files["full_map"] = write_map(data / "full.tsv", FULL, types)
+    return files
+
+
+def joint(args, out: Path, files: dict[str, Any]) -> dict[str, Any]:
+    """The bound: one model from the encoder on WikiANN plus both rounds' data with every type annotated."""
+    from labelgrow.data import load_corpus
+    from labelgrow.labels import LabelMap
+
+    mapped = load_corpus([str(p) for p in files["round1"] + files["new"]], label_map=LabelMap.read(files["full_map"]))
+    blocks = ["\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags, strict=True)) for s in mapped.sentences]
+    joint_data = write(out / "data" / "joint" / "multiconer.txt", blocks)
+    return {
+        "base": args.encoder,
+        "new_labels": [*OLD, CARRIED, NEW],
+        "train": [str(p) for p in files["teacher"]] + [str(joint_data)],
+    }
+
+
+def main() -> None:
+    p = cli.parser(__doc__)
+    p.add_argument("--teacher-sentences", type=int, default=4000, help="per language (the joint bound's WikiANN)")
+    p.add_argument("--round1-sentences", type=int, default=1500, help="what round 1 trained on, per language")
+    p.add_argument("--new-sentences", type=int, default=1500, help="round 2's MultiCoNER sentences per language")
+    p.add_argument("--eval-sentences", type=int, default=1000)
+    p.add_argument("--new-eval-sentences", type=int, default=500)
+    args = cli.parse(p, QUICK)
+    args.out = args.out or "runs/bench/grow-again"
+    out = Path(args.out)
+    scenario = Scenario(
+        name="growing again",
+        old_types=OLD,
+        new_types=[NEW],
+        parents={},
+        methods=METHODS,
+        default=DEFAULT,
+        naive=METHODS[0].name,
+        retention_langs=RETENTION_LANGS,
+        new_langs=NEW_LANGS,
+        prepare=prepare,
+        joint=joint,
+        carried=[CARRIED],
+    )
+    if args.render_only:
+        cli.render_only(scenario, out)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    cli.ensure_encoder(args)
+    cli.run(scenario, args, prepare(args, out), out)
+
+
+if __name__ == "__main__":
+    main()
