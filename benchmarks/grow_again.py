@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from harness import cli
+from harness.corpora import (
+    FACILITY_TYPES,
+    MULTICONER_LANGS,
+    OLD_TYPES_MAP,
+    PRODUCT_TYPES,
+    RETENTION_LANGS,
+    WIKIANN_TRAIN_LANGS,
+    to,
+)
 from harness.data import (
+    multiconer_dev,
     sentences,
     source_types,
     subset,
@@ -31,46 +41,31 @@ from harness.data import (
     wikiann_teacher_data,
     write,
     write_map,
+    write_mapped,
 )
-from harness.protocol import Method, Scenario
+from harness.protocol import DEFAULT, NAIVE, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 CARRIED = "FACILITY"  # round 1's new type
 NEW = "PRODUCT"
-TRAIN_LANGS = ["en", "de", "zh"]
-RETENTION_LANGS = ["en", "de", "zh", "es", "fr", "ru"]
-NEW_LANGS = ["bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"]
-PRODUCT_ONLY = {t: NEW for t in ("Clothing", "Vehicle", "Food", "Drink", "OtherPROD")}
-SCORED = {**PRODUCT_ONLY, "Facility": CARRIED, "Station": CARRIED}
-FULL = {
-    **SCORED,
-    **{t: "PER" for t in ("Artist", "Athlete", "Cleric", "OtherPER", "Politician", "Scientist", "SportsManager")},
-    **{
-        t: "ORG" for t in ("AerospaceManufacturer", "CarManufacturer", "MusicalGRP", "ORG", "PrivateCorp", "PublicCorp")
-    },
-    "SportsGRP": "ORG",
-    "HumanSettlement": "LOC",
-    "OtherLOC": "LOC",
-}
+PRODUCT_ONLY = to(PRODUCT_TYPES, NEW)
+SCORED = {**PRODUCT_ONLY, **to(FACILITY_TYPES, CARRIED)}
+FULL = {**SCORED, **OLD_TYPES_MAP}
 QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
-DEFAULT = "labelgrow default"
-METHODS = [
-    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first"),
-    Method(DEFAULT, "default", {}, cells="grid"),
-]
+METHODS = [NAIVE, DEFAULT]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:
     shared = Path(args.shared) / "datasets"
     data = out / "data"
     files: dict[str, Any] = {
-        "teacher": wikiann_teacher_data(shared, out, TRAIN_LANGS, args.teacher_sentences),
+        "teacher": wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences),
         "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
         "new": [],
         "round1": [],
         "new_eval": [],
     }
-    for lang in TRAIN_LANGS:
+    for lang in WIKIANN_TRAIN_LANGS:
         train = shared / "multiconer2" / lang / "train.txt"
         first = subset(train, args.round1_sentences, 2)  # what wikiann_facility.py trained round 1 on
         used = set(first)
@@ -78,9 +73,7 @@ def prepare(args, out: Path) -> dict[str, Any]:
         second = random.Random(6).sample(rest, min(args.new_sentences, len(rest)))
         files["round1"].append(write(data / "round1" / lang / "train.txt", first))
         files["new"].append(write(data / "new" / lang / "train.txt", second))
-    for lang in NEW_LANGS:  # the sentences round 1 was scored on (wikiann_facility.py, seed 4)
-        dev = shared / "multiconer2" / lang / "dev.txt"
-        files["new_eval"].append(write(data / "new-eval" / lang / "dev.txt", subset(dev, args.new_eval_sentences, 4)))
+    files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)  # round 1's too
     types = source_types(files["new"] + files["round1"] + files["new_eval"])
     files["new_map"] = write_map(data / "product-only.tsv", PRODUCT_ONLY, types)
     files["new_eval_map"] = write_map(data / "product-and-facility.tsv", SCORED, types)
@@ -90,49 +83,28 @@ def prepare(args, out: Path) -> dict[str, Any]:
 
 def joint(args, out: Path, files: dict[str, Any]) -> dict[str, Any]:
     """The bound: one model from the encoder on WikiANN plus both rounds' data with every type annotated."""
-    from labelgrow.data import load_corpus
-    from labelgrow.labels import LabelMap
-
-    mapped = load_corpus([str(p) for p in files["round1"] + files["new"]], label_map=LabelMap.read(files["full_map"]))
-    blocks = ["\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags, strict=True)) for s in mapped.sentences]
-    joint_data = write(out / "data" / "joint" / "multiconer.txt", blocks)
+    mapped = write_mapped(out / "data" / "joint", files["round1"] + files["new"], files["full_map"])
     return {
         "base": args.encoder,
         "new_labels": [*OLD, CARRIED, NEW],
-        "train": [str(p) for p in files["teacher"]] + [str(joint_data)],
+        "train": [str(p) for p in files["teacher"] + mapped],
     }
 
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--teacher-sentences", type=int, default=4000, help="per language (the joint bound's WikiANN)")
     p.add_argument("--round1-sentences", type=int, default=1500, help="what round 1 trained on, per language")
-    p.add_argument("--new-sentences", type=int, default=1500, help="round 2's MultiCoNER sentences per language")
-    p.add_argument("--eval-sentences", type=int, default=1000)
-    p.add_argument("--new-eval-sentences", type=int, default=500)
-    args = cli.parse(p, QUICK)
-    args.out = args.out or "runs/bench/grow-again"
-    out = Path(args.out)
     scenario = Scenario(
         name="growing again",
         old_types=OLD,
         new_types=[NEW],
         parents={},
         methods=METHODS,
-        default=DEFAULT,
-        naive=METHODS[0].name,
-        retention_langs=RETENTION_LANGS,
-        new_langs=NEW_LANGS,
         prepare=prepare,
         joint=joint,
         carried=[CARRIED],
     )
-    if args.render_only:
-        cli.render_only(scenario, out)
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    cli.ensure_encoder(args)
-    cli.run(scenario, args, prepare(args, out), out)
+    cli.main(scenario, p, QUICK, "runs/bench/grow-again")
 
 
 if __name__ == "__main__":

@@ -25,29 +25,23 @@ from typing import Any
 
 import phone_texts
 from harness import cli
+from harness.corpora import RETENTION_LANGS, WIKIANN_TRAIN_LANGS
 from harness.data import wikiann_retention, wikiann_teacher_data, write_map
-from harness.protocol import Method, Scenario
+from harness.protocol import DEFAULT, FULL_DATA, NAIVE, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = "PHONE"
-TEACHER_LANGS = ["en", "de", "zh"]
 TRAIN_LANGS = ["en", "de", "zh", "ru"]
-RETENTION_LANGS = ["en", "de", "zh", "es", "fr", "ru"]
 NEW_LANGS = list(phone_texts.LANGUAGES)
 QUICK = {"teacher_sentences": 150, "new_sentences": 60, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
-DEFAULT = "labelgrow default"
-METHODS = [
-    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first"),
-    Method(DEFAULT, "default", {}, cells="grid"),
-    Method("labelgrow, fully annotated new data", "full", {}, full_data=True, cells="first"),
-]
+METHODS = [NAIVE, DEFAULT, FULL_DATA]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:
     shared = Path(args.shared) / "datasets"
     data = out / "data"
     files: dict[str, Any] = {
-        "teacher": wikiann_teacher_data(shared, out, TEACHER_LANGS, args.teacher_sentences),
+        "teacher": wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences),
         "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
         "new": [phone_texts.write(data / "new" / f"{lang}.jsonl", lang, args.new_sentences, 1) for lang in TRAIN_LANGS],
         "new_eval": [
@@ -113,33 +107,19 @@ def span_check(model_dir: str, files: dict[str, Any]) -> dict[str, float]:
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--teacher-sentences", type=int, default=4000, help="per language (the teacher, the bound)")
-    p.add_argument("--new-sentences", type=int, default=400, help="generated texts per training language")
-    p.add_argument("--eval-sentences", type=int, default=1000, help="WikiANN test sentences per language")
-    p.add_argument("--new-eval-sentences", type=int, default=200, help="generated test texts per language")
-    args = cli.parse(p, QUICK)
-    args.out = args.out or "runs/bench/phone-numbers"
-    out = Path(args.out)
+    p.set_defaults(new_sentences=400, new_eval_sentences=200)  # generated texts per language
     scenario = Scenario(
         name="phone numbers",
         old_types=OLD,
         new_types=[NEW],
         parents={},
         methods=METHODS,
-        default=DEFAULT,
-        naive=METHODS[0].name,
-        retention_langs=RETENTION_LANGS,
-        new_langs=NEW_LANGS,
         prepare=prepare,
         joint=joint,
+        new_langs=NEW_LANGS,
         extra=span_check,
     )
-    if args.render_only:
-        cli.render_only(scenario, out)
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    cli.ensure_encoder(args)
-    cli.run(scenario, args, prepare(args, out), out)
+    cli.main(scenario, p, QUICK, "runs/bench/phone-numbers")
 
 
 if __name__ == "__main__":

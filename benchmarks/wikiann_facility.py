@@ -25,25 +25,30 @@ from pathlib import Path
 from typing import Any
 
 from harness import cli
-from harness.data import source_types, subset, wikiann_retention, wikiann_teacher_data, write, write_map
-from harness.protocol import Method, Scenario
+from harness.corpora import (
+    FACILITY_TYPES,
+    MULTICONER_LANGS,
+    OLD_TYPES_MAP,
+    RETENTION_LANGS,
+    WIKIANN_TRAIN_LANGS,
+    to,
+)
+from harness.data import (
+    multiconer_dev,
+    source_types,
+    subset,
+    wikiann_retention,
+    wikiann_teacher_data,
+    write,
+    write_map,
+    write_mapped,
+)
+from harness.protocol import DEFAULT, FULL_DATA, NAIVE, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = "FACILITY"
-TRAIN_LANGS = ["en", "de", "zh"]
-RETENTION_LANGS = ["en", "de", "zh", "es", "fr", "ru"]
-NEW_LANGS = ["bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"]
-FACILITY_ONLY = {"Facility": NEW, "Station": NEW}
-FULL = {
-    **FACILITY_ONLY,
-    **{t: "PER" for t in ("Artist", "Athlete", "Cleric", "OtherPER", "Politician", "Scientist", "SportsManager")},
-    **{
-        t: "ORG" for t in ("AerospaceManufacturer", "CarManufacturer", "MusicalGRP", "ORG", "PrivateCorp", "PublicCorp")
-    },
-    "SportsGRP": "ORG",
-    "HumanSettlement": "LOC",
-    "OtherLOC": "LOC",
-}
+FACILITY_ONLY = to(FACILITY_TYPES, NEW)
+FULL = {**FACILITY_ONLY, **OLD_TYPES_MAP}
 QUICK = {
     "teacher_sentences": 150,
     "new_sentences": 80,
@@ -53,16 +58,15 @@ QUICK = {
     "epochs": 1.0,
     "teacher_epochs": 1.0,
 }
-DEFAULT = "labelgrow default"
 METHODS = [
-    Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first"),
+    NAIVE,
     Method(
         "original recipe (fresh head, CE + KD, one LR)",
         "original",
         {"kd": "seed", "reset_head": True, "head_learning_rate": None},
         cells="first",
     ),
-    Method(DEFAULT, "default", {}, cells="grid"),
+    DEFAULT,
     Method("labelgrow, unbiased KD (MiB)", "unbiased", {"kd_target": "unbiased"}, cells="first"),
     Method("labelgrow + rehearsal on WikiANN text", "rehearsal", rehearsal="rehearsal", cells="first"),
     Method(
@@ -75,7 +79,7 @@ METHODS = [
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),
     Method("labelgrow + --teacher-cache", "cache", {"teacher_cache": True}, cells="first"),
-    Method("labelgrow, fully annotated new data", "full", {}, full_data=True, cells="first"),
+    FULL_DATA,
     Method(
         "frozen encoder and old rows: new rows only (Learn or Recall?)",
         "new-rows",
@@ -92,9 +96,9 @@ def prepare(args, out: Path) -> dict[str, Any]:
     data = out / "data"
     keys = ("teacher", "new", "retention", "new_eval", "rehearsal", "rehearsal_all")
     files: dict[str, Any] = {key: [] for key in keys}
-    files["teacher"] = wikiann_teacher_data(shared, out, TRAIN_LANGS, args.teacher_sentences)
+    files["teacher"] = wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences)
     files["retention"] = wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences)
-    for lang in TRAIN_LANGS:
+    for lang in WIKIANN_TRAIN_LANGS:
         wikiann, multiconer = shared / "wikiann" / lang / "train.txt", shared / "multiconer2" / lang / "train.txt"
         files["new"].append(write(data / "new" / lang / "train.txt", subset(multiconer, args.new_sentences, 2)))
         # rehearsal text: WikiANN sentences (the teacher's kind of text; tags dropped by labelgrow), another sample
@@ -103,16 +107,10 @@ def prepare(args, out: Path) -> dict[str, Any]:
     for lang in RETENTION_LANGS:
         # the user's own raw text in every language they keep: WikiANN train where the teacher saw it, else dev
         # (never test; es/fr/ru have no train split here). Tags are dropped by --rehearsal.
-        source = shared / "wikiann" / lang / ("train.txt" if lang in TRAIN_LANGS else "dev.txt")
+        source = shared / "wikiann" / lang / ("train.txt" if lang in WIKIANN_TRAIN_LANGS else "dev.txt")
         rehearsal = subset(source, args.rehearsal_sentences, 5)
         files["rehearsal_all"].append(write(data / "rehearsal-all" / lang / "train.txt", rehearsal))
-    for lang in NEW_LANGS:
-        files["new_eval"].append(
-            write(
-                data / "new-eval" / lang / "dev.txt",
-                subset(shared / "multiconer2" / lang / "dev.txt", args.new_eval_sentences, 4),
-            )
-        )
+    files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = files["new_eval_map"] = write_map(data / "facility-only.tsv", FACILITY_ONLY, types)
     files["full_map"] = write_map(data / "full.tsv", FULL, types)
@@ -121,50 +119,23 @@ def prepare(args, out: Path) -> dict[str, Any]:
 
 def joint(args, out: Path, files: dict[str, Any]) -> dict[str, Any]:
     """The bound: one model from the encoder on the teacher's data plus the new data with every type mapped."""
-    from labelgrow.data import load_corpus
-    from labelgrow.labels import LabelMap
-
-    mapped = load_corpus([str(p) for p in files["new"]], label_map=LabelMap.read(files["full_map"]))
-    joint_new = []
-    for lang in TRAIN_LANGS:
-        blocks = [
-            "\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags, strict=True))
-            for s in mapped.sentences
-            if s.lang == lang
-        ]
-        joint_new.append(write(out / "data" / "joint" / lang / "new.txt", blocks))
+    joint_new = write_mapped(out / "data" / "joint", files["new"], files["full_map"])
     return {"base": args.encoder, "new_labels": [*OLD, NEW], "train": [str(p) for p in files["teacher"] + joint_new]}
 
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--teacher-sentences", type=int, default=4000)
-    p.add_argument("--new-sentences", type=int, default=1500)
-    p.add_argument("--eval-sentences", type=int, default=1000)
-    p.add_argument("--new-eval-sentences", type=int, default=500)
     p.add_argument("--rehearsal-sentences", type=int, default=500, help="per language, for the rehearsal method")
-    args = cli.parse(p, QUICK)
-    args.out = args.out or "runs/bench/wikiann-facility"
-    out = Path(args.out)
     scenario = Scenario(
         name="wikiann→facility",
         old_types=OLD,
         new_types=[NEW],
         parents={NEW: ["LOC", "ORG"]},
         methods=METHODS,
-        default=DEFAULT,
-        naive=METHODS[0].name,
-        retention_langs=RETENTION_LANGS,
-        new_langs=NEW_LANGS,
         prepare=prepare,
         joint=joint,
     )
-    if args.render_only:
-        cli.render_only(scenario, out)
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    cli.ensure_encoder(args)
-    cli.run(scenario, args, prepare(args, out), out)
+    cli.main(scenario, p, QUICK, "runs/bench/wikiann-facility")
 
 
 if __name__ == "__main__":

@@ -232,3 +232,37 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
         second = (out / "data" / "new" / lang / "train.txt").read_text().split("\n\n")
         assert not {b.strip() for b in first} & {b.strip() for b in second}
     assert "Old types scored on the new-type set" in (out / "results.md").read_text()
+
+
+def test_carve_corp_scenario_scores_the_parent_on_both_sets(teacher_dir, encoder_dir, tmp_path):
+    """CORP out of ORG: retention plain and parent-aware on WikiANN, the other organisations as ORG on MultiCoNER."""
+    shared = fake_shared(tmp_path)
+    companies = (
+        "siemens B-PublicCorp\nbuilds O\ntrains O\nin O\nhamburg B-HumanSettlement\n\n"
+        "the O\nbeatles B-MusicalGRP\nsigned O\nwith O\nemi B-PrivateCorp\n\n"
+        "unesco B-ORG\npraised O\nbosch B-PrivateCorp\n"
+    )
+    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
+        (shared / "multiconer2" / lang).mkdir(parents=True)
+        for split in ("train", "dev"):
+            (shared / "multiconer2" / lang / f"{split}.txt").write_text(companies, encoding="utf-8")
+    out = tmp_path / "corp"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "carve_corp.py"), "--shared", str(tmp_path / "shared")]
+    cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
+    cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
+    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "results.json").read_text())
+    teacher, default = result["teachers"][0], result["cells"][0]
+    assert set(teacher["carried_f1"]["ORG"]) == {"bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"}
+    assert set(default["carried_forgetting"]["ORG"]) == set(teacher["carried_f1"]["ORG"])
+    assert default["not_refinement_mean"] <= default["forgetting_mean"] + 1e-9
+    run = json.loads((out / "methods" / "tNone" / "default-s1" / "labelgrow.json").read_text())
+    assert run["parents"] == {"CORP": ["ORG"]} and run["new_types"] == ["CORP"]
+    corp_map = (out / "data" / "corp-only.tsv").read_text()
+    assert "PublicCorp\tCORP" in corp_map and "MusicalGRP\tO" in corp_map and "ORG\tO" in corp_map
+    scored = (out / "data" / "corp-and-other-org.tsv").read_text()
+    assert "MusicalGRP\tORG" in scored and "PrivateCorp\tCORP" in scored

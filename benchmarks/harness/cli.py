@@ -33,6 +33,10 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--max-length", type=int, default=None)
+    p.add_argument("--teacher-sentences", type=int, default=4000, help="WikiANN train sentences per language")
+    p.add_argument("--new-sentences", type=int, default=1500, help="new-type training sentences per language")
+    p.add_argument("--eval-sentences", type=int, default=1000, help="WikiANN test sentences per language")
+    p.add_argument("--new-eval-sentences", type=int, default=500, help="new-type test sentences per language")
     p.add_argument("--teacher-seeds", type=int, nargs="+", default=[42], help="one teacher per seed")
     p.add_argument("--seeds", type=int, nargs="+", default=[42], help="extension seeds (grid methods run them all)")
     p.add_argument("--methods", nargs="*", help="method keys or names to run (default: all)")
@@ -298,9 +302,23 @@ def write(scenario: Scenario, result: dict[str, Any], out: Path, save_json: bool
     print(f"total {result['wall_s'] / 60:.1f} min; {out}/results.json, results.md, results.png", file=sys.stderr)
 
 
+def main(scenario: Scenario, p: argparse.ArgumentParser, quick: dict[str, Any], out: str) -> None:
+    """A scenario's command: options (``p``, with the scenario's own added), then the tables again
+    (--render-only) or the whole grid, written under --out (default ``out``)."""
+    args = parse(p, quick)
+    args.out = args.out or out
+    directory = Path(args.out)
+    if args.render_only:
+        render_only(scenario, directory)
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    ensure_encoder(args)
+    run(scenario, args, scenario.prepare(args, directory), directory)
+
+
 def ensure_encoder(args) -> None:
     if not Path(args.encoder).exists() and not args.teacher:
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_me5s_xlmr.py"), args.encoder], check=True)
 
 
-__all__ = ["common_settings", "ensure_encoder", "mean", "parse", "parser", "run"]
+__all__ = ["common_settings", "ensure_encoder", "main", "mean", "parse", "parser", "run"]

@@ -60,3 +60,25 @@ def wikiann_retention(shared: Path, out: Path, langs: Iterable[str], n: int) -> 
         write(out / "data" / "retention" / lang / "test.txt", subset(shared / "wikiann" / lang / "test.txt", n, 3))
         for lang in langs
     ]
+
+
+def multiconer_dev(shared: Path, out: Path, langs: Iterable[str], n: int) -> list[Path]:
+    """Where MultiCoNER II types are scored: ``n`` seeded dev sentences per language (seed 4), in
+    OUT/data/new-eval/LANG/dev.txt; the same sentences in every scenario that scores on them."""
+    return [
+        write(out / "data" / "new-eval" / lang / "dev.txt", subset(shared / "multiconer2" / lang / "dev.txt", n, 4))
+        for lang in langs
+    ]
+
+
+def write_mapped(directory: Path, paths: Iterable[Path], label_map: Path, name: str = "new.txt") -> list[Path]:
+    """``paths`` read through a --label-map and written back as CoNLL, one DIRECTORY/LANG/NAME per language (for a
+    joint bound, which trains on several label sets at once)."""
+    from labelgrow.data import load_corpus
+    from labelgrow.labels import LabelMap
+
+    mapped = load_corpus([str(p) for p in paths], label_map=LabelMap.read(label_map))
+    by_lang: dict[str, list[str]] = {}
+    for s in mapped.sentences:
+        by_lang.setdefault(s.lang, []).append("\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags, strict=True)))
+    return [write(directory / lang / name, blocks) for lang, blocks in by_lang.items()]

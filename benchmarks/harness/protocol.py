@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.corpora import MULTICONER_LANGS, RETENTION_LANGS
+
 CELLS = ("grid", "per-teacher", "first")
 
 
@@ -49,17 +51,23 @@ class Scenario:
     new_types: Sequence[str]
     parents: Mapping[str, Sequence[str]]  # new type -> old types it refines (for "not refinement" forgetting)
     methods: Sequence[Method]
-    default: str  # the method every interpolation derives from, and the one the targets are about
-    naive: str  # the reference of the cost ratios
-    retention_langs: Sequence[str]
-    new_langs: Sequence[str]
     prepare: Callable[[Any, Path], dict[str, Any]]  # (args, out) -> files
+    retention_langs: Sequence[str] = tuple(RETENTION_LANGS)
+    new_langs: Sequence[str] = tuple(MULTICONER_LANGS)
+    default: str = "labelgrow default"  # the method every interpolation derives from; the targets are about it
+    naive: str = "naive fine-tuning (grown head, CE only)"  # the reference of the cost ratios
     joint: Callable[[Any, Path, dict[str, Any]], dict[str, Any]] | None = None  # -> extend settings of the bound
     extra: Callable[[str, dict[str, Any]], dict[str, float]] | None = None  # (model dir, files) -> more figures
-    # old types scored on the new-type set (whose gold has them) instead of the retention set: a type an earlier
-    # round added, which the teacher's kind of text (WikiANN) does not annotate
+    # old types also scored on the new-type set, whose gold has them, against the teacher there: a type an earlier
+    # round added (not in old_types: WikiANN does not annotate it), or the parent a new type is carved out of
     carried: Sequence[str] = ()
     describe: str = ""
 
     def method(self, name: str) -> Method:
         return next(m for m in self.methods if m.name == name)
+
+
+# the methods every scenario runs
+NAIVE = Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first")
+DEFAULT = Method("labelgrow default", "default", {}, cells="grid")
+FULL_DATA = Method("labelgrow, fully annotated new data", "full", {}, full_data=True, cells="first")

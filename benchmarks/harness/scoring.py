@@ -83,7 +83,7 @@ def figures(
 
     retention = sets["retention"].sentences
     known_new = [t for t in new_types if "new" in tags]
-    followed = [*old_types, *carried]  # the change report follows every type the teacher has
+    followed = list(dict.fromkeys([*old_types, *carried]))  # the change report follows every type the teacher has
     old = score(retention, tags["retention"], old_types, known_new)
     langs = old["languages"]
     row: dict[str, Any] = {"old_f1": {k: v["old"]["f1"] for k, v in langs.items()}}
