@@ -266,3 +266,42 @@ def test_carve_corp_scenario_scores_the_parent_on_both_sets(teacher_dir, encoder
     assert "PublicCorp\tCORP" in corp_map and "MusicalGRP\tO" in corp_map and "ORG\tO" in corp_map
     scored = (out / "data" / "corp-and-other-org.tsv").read_text()
     assert "MusicalGRP\tORG" in scored and "PrivateCorp\tCORP" in scored
+
+
+def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the_same_sentences(
+    teacher_dir, encoder_dir, tmp_path
+):
+    """Several new types at once: trained on the new types only (person and places O), scored per new type, with
+    PER and LOC scored against the teacher on the address test sentences themselves."""
+    shared = fake_shared(tmp_path)
+    addresses = (
+        "浙 B-prov\n江 I-prov\n省 I-prov\n杭 B-city\n州 I-city\n市 I-city\n文 B-road\n一 I-road\n路 I-road\n"
+        "12 B-roadno\n号 I-roadno\n\n"
+        "西 B-district\n湖 I-district\n区 I-district\n泰 B-poi\n和 I-poi\n小 I-poi\n区 I-poi\n3 B-houseno\n"
+        "幢 I-houseno\n王 B-person\n明 I-person\n\n"
+        "龙 B-town\n港 I-town\n镇 I-town\n- B-redundant\n1097 B-roomno\n"
+    )
+    (shared / "zh_address" / "zh").mkdir(parents=True)
+    for split in ("train", "test"):
+        (shared / "zh_address" / "zh" / f"{split}.txt").write_text(addresses, encoding="utf-8")
+    out = tmp_path / "address"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "zh_address.py"), "--shared", str(tmp_path / "shared")]
+    cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
+    cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
+    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "results.json").read_text())
+    teacher, default = result["teachers"][0], result["cells"][0]
+    assert set(teacher["carried_f1"]) == {"PER", "LOC"} and set(teacher["carried_f1"]["LOC"]) == {"zh"}
+    assert set(default["carried_forgetting"]["PER"]) == {"zh"}
+    assert list(default["new_labels"]) == ["POI", "ROAD", "ROADNO", "HOUSENO"]
+    run = json.loads((out / "methods" / "tNone" / "default-s1" / "labelgrow.json").read_text())
+    assert run["new_types"] == ["POI", "ROAD", "ROADNO", "HOUSENO"]
+    trained = (out / "data" / "new-types-only.tsv").read_text()
+    assert "poi\tPOI" in trained and "person\tO" in trained and "district\tO" in trained and "roomno\tO" in trained
+    scored = (out / "data" / "scored.tsv").read_text()
+    assert "person\tPER" in scored and "district\tLOC" in scored and "town\tLOC" in scored and "redundant\tO" in scored
+    assert "New-type F1 per type" in (out / "results.md").read_text()

@@ -252,6 +252,9 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
         "",
         render.language_table("new_f1", new_langs, rows, names),
     ]
+    if len(scenario.new_types) > 1:
+        lines += ["", "New-type F1 per type, all languages (mean over cells):", ""]
+        lines.append(render.language_table("new_labels", list(scenario.new_types), rows, names))
     carried = [r for r in [*teachers, *rows] if r.get("carried_f1")]
     if carried:
         types = list(carried[0]["carried_f1"])

@@ -107,8 +107,10 @@ def figures(
         row["changes_by_lang"] = {lang: change_totals(block, names) for lang, block in changes["languages"].items()}
         row["change_examples"] = {k: v[:12] for k, v in changes["examples"].items()}
     if "new" in tags:
-        new_langs = score(sets["new"].sentences, tags["new"], old_types, new_types)["languages"]
+        new_scores = score(sets["new"].sentences, tags["new"], old_types, new_types)
+        new_langs = new_scores["languages"]
         row["new_f1"] = {k: v["new"]["f1"] for k, v in new_langs.items()}
+        row["new_labels"] = {t: new_scores["overall"]["labels"].get(t, {}).get("f1", 0.0) for t in new_types}
         row["new_f1_mean"] = mean(list(row["new_f1"].values()))
         row["new_precision_mean"] = mean([v["new"]["precision"] for v in new_langs.values()])
         row["new_recall_mean"] = mean([v["new"]["recall"] for v in new_langs.values()])
