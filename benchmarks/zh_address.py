@@ -24,14 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import cli
-from harness.corpora import RETENTION_LANGS, WIKIANN_TRAIN_LANGS, to
+from harness.corpora import ADDRESS_OLD_TYPES_MAP, RETENTION_LANGS, WIKIANN_TRAIN_LANGS
 from harness.data import source_types, subset, wikiann_retention, wikiann_teacher_data, write, write_map, write_mapped
 from harness.protocol import DEFAULT, FULL_DATA, NAIVE, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = {"poi": "POI", "road": "ROAD", "roadno": "ROADNO", "houseno": "HOUSENO"}
-ADDRESS_OLD = {"person": "PER", **to(("country", "prov", "city", "district", "town"), "LOC")}
-SCORED = {**NEW, **ADDRESS_OLD}  # the address test: the new types and the teacher's types where the gold has them
+SCORED = {
+    **NEW,
+    **ADDRESS_OLD_TYPES_MAP,
+}  # the address test: the new types and the teacher's types where the gold has them
 QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 40, "epochs": 1.0}
 METHODS = [NAIVE, DEFAULT, FULL_DATA]
 

@@ -175,6 +175,7 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
     epochs: float = 3.0
     max_steps: int | None = None
+    min_steps: int = 100  # small data: epochs are raised until training takes at least this many optimizer steps
     learning_rate: float = 5e-5
     head_learning_rate: float | None = 3e-3
     batch_size: int = 16
@@ -219,6 +220,7 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
             raise LabelgrowError("--base is required: a hub id or a local checkpoint directory")
         _check(self.epochs > 0, f"--epochs must be > 0, not {self.epochs}")
         _check(self.max_steps is None or self.max_steps > 0, f"--max-steps must be > 0, not {self.max_steps}")
+        _check(self.min_steps >= 0, f"--min-steps must be >= 0, not {self.min_steps}")
         _check(self.learning_rate > 0, f"--learning-rate must be > 0, not {self.learning_rate}")
         _check(
             self.head_learning_rate is None or self.head_learning_rate > 0,

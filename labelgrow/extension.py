@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import time
 from collections import Counter
@@ -160,7 +161,26 @@ def _log_corpus(name: str, corpus) -> None:
     )
 
 
-def _training_arguments(args: ExtendArguments, output: Path, has_validation: bool):
+def max_steps_for(args: ExtendArguments, windows: int, processes: int = 1) -> tuple[int | None, str | None]:
+    """The ``max_steps`` to give the Trainer (None: train by epochs) and, where labelgrow chose it, why.
+
+    ``--max-steps`` wins. Otherwise, where ``--epochs`` over ``windows`` training windows would take fewer than
+    ``--min-steps`` optimizer steps, training takes ``--min-steps``: 50 annotated sentences for 3 epochs are 10
+    steps of 16, too few for the new rows to move from their start (a copy of O, 4 below it)."""
+    if args.max_steps:
+        return args.max_steps, None
+    batches = math.ceil(windows / (args.batch_size * processes))
+    per_epoch = max(batches // args.gradient_accumulation_steps, 1)
+    by_epochs = math.ceil(args.epochs * per_epoch)
+    if by_epochs >= args.min_steps:
+        return None, None
+    return args.min_steps, (
+        f"small data: {args.epochs:g} epoch(s) of {per_epoch} step(s) would be {by_epochs} optimizer step(s); "
+        f"training {args.min_steps} steps ({args.min_steps / per_epoch:.1f} epochs) instead (--min-steps; 0: off)"
+    )
+
+
+def _training_arguments(args: ExtendArguments, output: Path, has_validation: bool, max_steps: int | None = None):
     import torch
     from transformers import TrainingArguments
 
@@ -176,7 +196,7 @@ def _training_arguments(args: ExtendArguments, output: Path, has_validation: boo
     return TrainingArguments(
         output_dir=str(output / "checkpoints"),
         num_train_epochs=args.epochs,
-        max_steps=args.max_steps or -1,
+        max_steps=max_steps or -1,
         learning_rate=args.learning_rate,
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.eval_batch_size,
@@ -286,9 +306,12 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
     from labelgrow.trainer import LabelgrowTrainer
 
     validation = planned.validation
+    max_steps, why = max_steps_for(args, len(models.features), state.num_processes)
+    if why:
+        logger.info(why)
     trainer = LabelgrowTrainer(
         model=models.student,
-        args=_training_arguments(args, output, validation is not None),
+        args=_training_arguments(args, output, validation is not None, max_steps),
         train_dataset=models.features,
         data_collator=partial(collate, pad_id=planned.tokenizer.pad_token_id),
         processing_class=planned.tokenizer,

@@ -305,3 +305,39 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     scored = (out / "data" / "scored.tsv").read_text()
     assert "person\tPER" in scored and "district\tLOC" in scored and "town\tLOC" in scored and "redundant\tO" in scored
     assert "New-type F1 per type" in (out / "results.md").read_text()
+
+
+def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teacher_dir, encoder_dir, tmp_path):
+    """Sizes x seeds x methods: small sizes run every seed, labelgrow's default trains --min-steps steps where 3
+    epochs would be fewer, "short" does not, and the fresh model has no old labels to forget."""
+    shared = fake_shared(tmp_path)
+    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
+        (shared / "multiconer2" / lang).mkdir(parents=True)
+        for split in ("train", "dev"):
+            (shared / "multiconer2" / lang / f"{split}.txt").write_text(MULTICONER, encoding="utf-8")
+    out = tmp_path / "curve"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "learning_curve.py"), "--shared", str(tmp_path / "shared")]
+    cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--cpu"]
+    cmd += ["--sizes", "1", "0", "--seeds", "1", "2", "--many-seeds-up-to", "1", "--eval-sentences", "2"]
+    cmd += ["--new-eval-sentences", "2", "--methods", "default", "fresh", "short", "--max-length", "64"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "results.json").read_text())
+    by_key = {(r["output"].rsplit("/", 1)[-1]): r for r in result["points"]}
+    # one facility sentence per training language (en, de, zh): the whole pool is 3
+    assert sorted(by_key) == sorted(
+        [f"{m}-n1-s{s}" for m in ("default", "fresh", "short") for s in (1, 2)]
+        + [f"{m}-n3-s1" for m in ("default", "fresh", "short")]
+    )
+    assert by_key["default-n1-s1"]["steps"] == 100  # 3 epochs of 1 step, raised to --min-steps
+    assert by_key["short-n1-s1"]["steps"] == 3
+    assert "not_refinement_mean" in by_key["default-n1-s1"] and "not_refinement_mean" not in by_key["fresh-n1-s1"]
+    run = json.loads((out / "curve" / "fresh-n1-s1" / "labelgrow.json").read_text())
+    assert run["base"] == str(encoder_dir) and run["old_types"] == []
+    first = (out / "data" / "curve" / "s1" / "n1").rglob("train.txt")
+    whole = "".join(p.read_text() for p in (out / "data" / "curve" / "s1" / "n3").rglob("train.txt"))
+    assert all(p.read_text().strip() in whole for p in first)  # a smaller set is part of the larger one
+    text = (out / "results.md").read_text()
+    assert "New-type F1:" in text and "1 sentences" in text and (out / "results.png").exists()

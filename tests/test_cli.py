@@ -223,6 +223,7 @@ def test_python_api_and_bf16(teacher_dir, data_dir, tmp_path):
         train=[str(data_dir)],
         output=str(tmp_path / "out"),
         epochs=1,
+        min_steps=0,
         batch_size=4,
         bf16=True,
         cpu=True,

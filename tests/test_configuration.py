@@ -32,6 +32,7 @@ BASE = {"base": "some/model", "new_labels": "FACILITY", "train": ["train.txt"], 
         ({"parent": ["PHONE=ORG"]}, r"--parent PHONE=\.\.\.: not in --new-labels FACILITY"),
         ({"parent": ["FACILITY"]}, "expected NEW=OLD"),
         ({"epochs": 0}, "--epochs must be > 0"),
+        ({"min_steps": -1}, "--min-steps must be >= 0, not -1"),
         ({"bf16": True, "fp16": True}, "--bf16 and --fp16 exclude each other"),
     ],
 )
@@ -78,3 +79,27 @@ def test_eval_arguments_refuse_bad_values(changes, message):
 def test_diff_arguments_refuse_bad_values(changes, message):
     with pytest.raises(LabelgrowError, match=message):
         DiffArguments(**{"teacher": "t", "model": "m", "data": ["d.txt"], **changes})
+
+
+@pytest.mark.parametrize(
+    ("settings", "windows", "processes", "expected"),
+    [
+        ({}, 50, 1, 100),  # 4 steps an epoch x 3 epochs = 12 < 100: raised
+        ({}, 1600, 1, None),  # 100 an epoch x 3 = 300: by epochs
+        ({"epochs": 1.0}, 1584, 1, 100),  # 99 steps in one epoch, 1 under: raised
+        ({"epochs": 1.0}, 1585, 1, None),  # 100 steps: by epochs
+        ({"epochs": 1.0}, 1600, 2, 100),  # two processes halve the steps of an epoch
+        ({"gradient_accumulation_steps": 4}, 1600, 1, 100),  # 25 updates an epoch x 3 = 75
+        ({"min_steps": 0}, 50, 1, None),  # off
+        ({"max_steps": 7}, 50, 1, 7),  # --max-steps wins
+    ],
+)
+def test_min_steps_raises_the_training_length_on_small_data_only(settings, windows, processes, expected):
+    from labelgrow.extension import max_steps_for
+
+    steps, why = max_steps_for(ExtendArguments(**{**BASE, **settings}), windows, processes)
+    assert steps == expected
+    if expected is not None and "max_steps" not in settings:
+        assert why is not None and f"training {expected} steps" in why and "--min-steps" in why
+    else:
+        assert why is None

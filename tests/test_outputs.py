@@ -19,7 +19,7 @@ def front_matter(card: str) -> dict:
 
 
 def test_model_card_has_model_index_tables_and_the_history_of_rounds(teacher_dir, data_dir, tmp_path):
-    common = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-3, "cpu": True}
+    common = {"epochs": 1, "min_steps": 0, "batch_size": 4, "learning_rate": 1e-3, "cpu": True}
     first = labelgrow.extend(
         base=str(teacher_dir),
         new_labels=["FACILITY"],
@@ -63,6 +63,7 @@ def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
         train=[str(data_dir)],
         output=str(tmp_path / "out"),
         epochs=1,
+        min_steps=0,
         batch_size=4,
         cpu=True,
         callbacks=[CountSteps()],

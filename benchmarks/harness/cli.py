@@ -81,8 +81,13 @@ def parse(p: argparse.ArgumentParser, quick: dict[str, Any], argv: list[str] | N
                 setattr(args, dest, value)
     if args.quick:
         vars(args).update(quick)
-        args.out = str(Path(args.out).with_name(Path(args.out).name + "-quick"))
     return args
+
+
+def out_dir(args, default: str) -> Path:
+    """--out, else ``default``; a --quick run writes beside it, in ``*-quick``."""
+    out = Path(args.out or default)
+    return out.with_name(out.name + "-quick") if args.quick else out
 
 
 def common_settings(args) -> dict[str, Any]:
@@ -309,8 +314,8 @@ def main(scenario: Scenario, p: argparse.ArgumentParser, quick: dict[str, Any], 
     """A scenario's command: options (``p``, with the scenario's own added), then the tables again
     (--render-only) or the whole grid, written under --out (default ``out``)."""
     args = parse(p, quick)
-    args.out = args.out or out
-    directory = Path(args.out)
+    directory = out_dir(args, out)
+    args.out = str(directory)
     if args.render_only:
         render_only(scenario, directory)
         return
@@ -324,4 +329,4 @@ def ensure_encoder(args) -> None:
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_me5s_xlmr.py"), args.encoder], check=True)
 
 
-__all__ = ["common_settings", "ensure_encoder", "main", "mean", "parse", "parser", "run"]
+__all__ = ["build_teacher", "common_settings", "ensure_encoder", "main", "mean", "out_dir", "parse", "parser", "run"]

@@ -15,6 +15,7 @@ OTHER_ORG_TYPES = ("AerospaceManufacturer", "CarManufacturer", "MusicalGRP", "OR
 LOCATION_TYPES = ("HumanSettlement", "OtherLOC")
 FACILITY_TYPES = ("Facility", "Station")
 PRODUCT_TYPES = ("Clothing", "Vehicle", "Food", "Drink", "OtherPROD")
+ADDRESS_PLACE_TYPES = ("country", "prov", "city", "district", "town")  # zh_address's units a teacher may call LOC
 
 
 def to(types: Iterable[str], target: str) -> dict[str, str]:
@@ -28,3 +29,5 @@ OLD_TYPES_MAP = {
     **to(CORP_TYPES + OTHER_ORG_TYPES, "ORG"),
     **to(LOCATION_TYPES, "LOC"),
 }
+# zh_address's recipient and administrative units as the teacher's PER/LOC
+ADDRESS_OLD_TYPES_MAP = {"person": "PER", **to(ADDRESS_PLACE_TYPES, "LOC")}

@@ -79,6 +79,14 @@ def extend_command(
         int | None,
         typer.Option(help="Stop after this many optimizer steps (overrides --epochs).", rich_help_panel=TRAINING),
     ] = None,
+    min_steps: Annotated[
+        int,
+        typer.Option(
+            help="Small data: raise --epochs until training takes at least this many optimizer steps (0: off; "
+            "--max-steps wins).",
+            rich_help_panel=TRAINING,
+        ),
+    ] = 100,
     learning_rate: Annotated[
         float, typer.Option(help="Peak learning rate (linear decay, warm-up).", rich_help_panel=TRAINING)
     ] = 5e-5,
