@@ -15,6 +15,9 @@ _EXPORTS = {
     "predict": "labelgrow.prediction",
     "diff": "labelgrow.diffing",
     "annotate": "labelgrow.annotating",
+    "export": "labelgrow.exporting",
+    "ExportArguments": "labelgrow.exporting",
+    "ExportResult": "labelgrow.exporting",
     "AnnotateArguments": "labelgrow.annotating",
     "AnnotateResult": "labelgrow.annotating",
     "ExtendArguments": "labelgrow.configuration",
@@ -36,6 +39,8 @@ __all__ = [
     "DiffResult",
     "EvalArguments",
     "EvalResult",
+    "ExportArguments",
+    "ExportResult",
     "ExtendArguments",
     "ExtendResult",
     "LabelSet",
@@ -46,6 +51,7 @@ __all__ = [
     "diff",
     "evaluate",
     "expand_classifier",
+    "export",
     "extend",
     "predict",
 ]
@@ -56,6 +62,7 @@ if TYPE_CHECKING:
     from labelgrow.diffing import DiffArguments, DiffResult, diff
     from labelgrow.errors import LabelgrowError
     from labelgrow.evaluation import EvalResult, evaluate
+    from labelgrow.exporting import ExportArguments, ExportResult, export
     from labelgrow.extension import ExtendResult, extend
     from labelgrow.labels import LabelSet
     from labelgrow.modeling import expand_classifier

@@ -1,0 +1,303 @@
+"""``labelgrow export``: a grown model as ONNX (and dynamically quantised int8) for deployment, checked.
+
+Quantised multilingual models can lose a language without a sound. So an export is only called a success after
+each exported file has tagged the user's gold data the way the PyTorch model does: per language, old-label and
+new-label F1 of the export against the PyTorch model's on the same sentences, the same windows and the same
+decoding, and no drop larger than ``--tolerance`` points. Every figure goes to OUTPUT/export.json either way.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from labelgrow.configuration import InferenceArguments, LanguageArguments, _as_list, _check, check_label_map
+from labelgrow.errors import LabelgrowError
+from labelgrow.labels import entity_types
+
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model_int8.onnx"
+GROUPS = ("old", "new")
+
+
+@dataclass(kw_only=True)
+class ExportArguments(InferenceArguments, LanguageArguments):
+    """Everything ``labelgrow export`` needs."""
+
+    model: str
+    output: str
+    data: list[Any] = field(default_factory=list)  # gold data for the check (CoNLL / span JSON)
+    label_map: str | None = None
+    quantize: bool = True  # also write the int8 variant
+    tolerance: float = 1.0  # F1 points an export may lose in any language and label group
+    opset: int = 17
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        self.data = _as_list(self.data)
+        _check(
+            bool(self.data),
+            "--data is required: an export is checked against the PyTorch model on gold data (a few hundred "
+            "sentences per language you serve)",
+        )
+        _check(self.tolerance >= 0, f"--tolerance must be >= 0, not {self.tolerance}")
+        _check(self.opset >= 14, f"--opset must be >= 14 (scaled dot-product attention), not {self.opset}")
+        _check(not (self.bf16 or self.fp16), "--bf16/--fp16: export writes float32 ONNX (and int8 with --quantize)")
+        self.check_inference()
+        self.check_languages()
+        check_label_map(self.label_map)
+
+
+@dataclass
+class ExportResult:
+    """What ``labelgrow export`` wrote and measured; ``to_dict()`` is export.json."""
+
+    model: str
+    output: str
+    tolerance: float
+    decode: str
+    old_types: list[str]
+    new_types: list[str]
+    data: dict[str, Any]
+    variants: dict[str, dict[str, Any]]  # "pytorch", "onnx", "onnx-int8" -> file, size, speed, F1, drops, passed
+
+    @property
+    def passed(self) -> bool:
+        return all(v.get("passed", True) for v in self.variants.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "passed": self.passed}
+
+
+def _onnx_runtime():
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime
+    except ImportError:
+        raise LabelgrowError("labelgrow export needs onnx and onnxruntime: pip install 'labelgrow[export]'") from None
+    return onnxruntime
+
+
+class LogitsOnly(torch.nn.Module):
+    """A token classifier's forward with positional (input_ids, attention_mask) in and logits out: what the
+    exporter traces."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
+class OnnxTokenClassifier(torch.nn.Module):
+    """An ONNX Runtime session behind the interface labelgrow.inference expects of a model: ``config``,
+    ``parameters()`` (for the device: the CPU), ``eval()`` and ``model(input_ids=, attention_mask=).logits``."""
+
+    def __init__(self, path: Path, config) -> None:
+        super().__init__()
+        ort = _onnx_runtime()
+        self.config = config
+        self.anchor = torch.nn.Parameter(torch.zeros(0), requires_grad=False)
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        feeds = {
+            "input_ids": input_ids.numpy().astype(np.int64),
+            "attention_mask": attention_mask.numpy().astype(np.int64),
+        }
+        (logits,) = self.session.run(["logits"], feeds)
+        return type("TokenClassifierOutput", (), {"logits": torch.from_numpy(logits)})()
+
+
+def export_onnx(model, tokenizer, path: Path, opset: int = 17) -> None:
+    """Trace ``model`` (a token classifier, float32, CPU) to ONNX with dynamic batch and sequence axes; inputs
+    ``input_ids`` and ``attention_mask`` (int64), output ``logits`` [batch, sequence, labels]."""
+    import warnings
+
+    sample = tokenizer(["labelgrow export", "a second, longer sample sentence"], padding=True, return_tensors="pt")
+    axes = {0: "batch", 1: "sequence"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(
+            LogitsOnly(model.eval()),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": axes},
+            opset_version=opset,
+            dynamo=False,  # the TorchScript exporter: dynamic shapes for HF encoders without onnxscript
+        )
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights (activations quantised on the fly): onnxruntime's
+    ``quantize_dynamic``, signed int8. A float32 model over protobuf's 2 GB (XLM-R large) is exported with its
+    weights in external data files beside it, and quantisation then reads and writes that format too."""
+    _onnx_runtime()
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(source), load_external_data=False).graph
+    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer)
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, use_external_data_format=external)
+
+
+def f1_table(scores: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """``{language: {"old": F1, "new": F1}}`` (None where the gold has no entity of that group) from
+    metrics.score."""
+    return {
+        lang: {g: (block[g]["f1"] if block.get(g) and block[g].get("support") else None) for g in GROUPS}
+        for lang, block in scores["languages"].items()
+    }
+
+
+def drops(reference: dict, exported: dict) -> dict[str, dict[str, float]]:
+    """PyTorch F1 minus the export's, per language and group where the gold has entities."""
+    return {
+        lang: {g: reference[lang][g] - exported[lang][g] for g in GROUPS if reference[lang][g] is not None}
+        for lang in reference
+    }
+
+
+def run_export(args: ExportArguments) -> ExportResult:
+    """Export ``args.model`` to OUTPUT/model.onnx (and model_int8.onnx), check each file against the PyTorch model
+    on ``args.data``, write OUTPUT/export.json, and raise (after writing it) when an export loses more than
+    ``args.tolerance`` F1 points in any language and label group."""
+    from labelgrow.data import load_corpus
+    from labelgrow.evaluation import model_labels, old_and_new_types, read_run_record
+    from labelgrow.inference import word_log_probs
+    from labelgrow.labels import LabelMap, check_known_tags
+    from labelgrow.languages import assign_corpus_languages
+    from labelgrow.metrics import score
+    from labelgrow.modeling import load_base
+
+    _onnx_runtime()
+    output = Path(args.output)
+    if output.exists() and any(output.iterdir()):
+        if not args.overwrite:
+            raise LabelgrowError(f"--output {output} is not empty (--overwrite replaces an earlier export there)")
+        if not (output / "export.json").exists():
+            raise LabelgrowError(f"--overwrite: {output} holds no labelgrow export (no export.json); not deleting it")
+        shutil.rmtree(output)
+    labels = model_labels(args.model, args.trust_remote_code)
+    label_map = LabelMap.read(args.label_map) if args.label_map else None
+    corpus = assign_corpus_languages(load_corpus(args.data, args.given_lang, label_map), args, "--data")
+    check_known_tags(corpus.sentences, labels, "the check data", "Map them with --label-map.")
+    old_types, new_types = old_and_new_types(entity_types(labels), read_run_record(args.model), None)
+
+    output.mkdir(parents=True, exist_ok=True)
+    base = load_base(args.model, args.trust_remote_code, args.allow_pickle)
+    if base.teacher is None:
+        raise LabelgrowError(f"--model {args.model} has no token-classification head to export")
+    model = base.teacher.float().to("cpu").eval()
+    files = {"onnx": output / ONNX_FILE}
+    export_onnx(model, base.tokenizer, files["onnx"], args.opset)
+    if args.quantize:
+        files["onnx-int8"] = output / INT8_FILE
+        quantize_int8(files["onnx"], files["onnx-int8"])
+    model.config.save_pretrained(str(output))
+    base.tokenizer.save_pretrained(str(output))
+    record = Path(args.model) / "labelgrow.json"
+    if record.exists():
+        shutil.copy(record, output / "labelgrow.json")
+
+    words = sum(len(s.tokens) for s in corpus.sentences)
+    runners = {"pytorch": model, **{name: OnnxTokenClassifier(path, model.config) for name, path in files.items()}}
+    variants: dict[str, dict[str, Any]] = {}
+    for name, runner in runners.items():
+        started = time.perf_counter()
+        log_probs = word_log_probs(
+            runner, base.tokenizer, corpus.sentences, args.batch_size, args.max_length, progress=True, desc=name
+        )
+        seconds = time.perf_counter() - started
+        tags = [p.tags for p in log_probs.decode(args.decode)]
+        f1 = f1_table(score(corpus.sentences, tags, old_types, new_types))
+        path = files.get(name)
+        variants[name] = {
+            "file": path.name if path else args.model,
+            "megabytes": round(path.stat().st_size / 2**20, 1) if path else None,
+            "seconds": round(seconds, 3),
+            "words_per_second": round(words / max(seconds, 1e-9), 1),
+            "f1": f1,
+        }
+    reference = variants["pytorch"]["f1"]
+    for name in files:
+        lost = drops(reference, variants[name]["f1"])
+        worst = max((v for per in lost.values() for v in per.values()), default=0.0)
+        variants[name].update({"drop": lost, "worst_drop": worst, "passed": worst <= args.tolerance})
+    result = ExportResult(
+        model=args.model,
+        output=str(output),
+        tolerance=args.tolerance,
+        decode=args.decode,
+        old_types=old_types,
+        new_types=new_types,
+        data={
+            "files": corpus.files,
+            "sentences": len(corpus.sentences),
+            "words": words,
+            "languages": corpus.languages(),
+        },
+        variants=variants,
+    )
+    (output / "export.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    failed = [n for n in files if not variants[n]["passed"]]
+    if failed:
+        worst = {n: variants[n]["worst_drop"] for n in failed}
+        raise LabelgrowError(
+            "export check failed: "
+            + "; ".join(
+                f"{files[n].name} loses up to {w:.1f} F1 points (tolerance {args.tolerance:g})"
+                for n, w in worst.items()
+            )
+            + f". Do not deploy it; every figure is in {output / 'export.json'}"
+        )
+    return result
+
+
+def export(args: ExportArguments | None = None, /, **kwargs: Any) -> ExportResult:
+    """The Python face of ``labelgrow export``: ``export(model=..., output=..., data=[...])``."""
+    if args is None:
+        args = ExportArguments(**kwargs)
+    elif kwargs:
+        raise TypeError("pass either an ExportArguments or keyword arguments, not both")
+    return run_export(args)
+
+
+def export_table(result: ExportResult) -> str:
+    """One row per file and language: F1 of the old and new labels, the drop against PyTorch, size and speed."""
+    from labelgrow.report import text_table
+
+    def fmt(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1f}"
+
+    reference = result.variants["pytorch"]
+    rows = []
+    for name, variant in result.variants.items():
+        speed = variant["words_per_second"] / max(reference["words_per_second"], 1e-9)
+        for lang, f1 in variant["f1"].items():
+            drop = variant.get("drop", {}).get(lang, {})
+            rows.append(
+                [
+                    name,
+                    lang,
+                    fmt(f1["old"]),
+                    fmt(f1["new"]),
+                    fmt(drop.get("old")),
+                    fmt(drop.get("new")),
+                    fmt(variant["megabytes"]),
+                    f"{variant['words_per_second']:.0f} ({speed:.2f}x)",
+                    {True: "yes", False: "NO"}.get(variant.get("passed"), "-"),
+                ]
+            )
+    header = ["file", "lang", "old F1", "new F1", "old drop", "new drop", "MB", "words/s", "passed"]
+    return text_table(header, rows)
