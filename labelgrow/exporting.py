@@ -119,23 +119,41 @@ class OnnxTokenClassifier(torch.nn.Module):
 
 def export_onnx(model, tokenizer, path: Path, opset: int = 17) -> None:
     """Trace ``model`` (a token classifier, float32, CPU) to ONNX with dynamic batch and sequence axes; inputs
-    ``input_ids`` and ``attention_mask`` (int64), output ``logits`` [batch, sequence, labels]."""
+    ``input_ids`` and ``attention_mask`` (int64), output ``logits`` [batch, sequence, labels]. A model over
+    protobuf's 2 GB (XLM-R large in float32) keeps its weights in one external file, PATH.data (the exporter alone
+    would write one file per tensor)."""
+    import tempfile
     import warnings
 
     sample = tokenizer(["labelgrow export", "a second, longer sample sentence"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "sequence"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-        torch.onnx.export(
-            LogitsOnly(model.eval()),
-            (sample["input_ids"], sample["attention_mask"]),
-            str(path),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": axes},
-            opset_version=opset,
-            dynamo=False,  # the TorchScript exporter: dynamic shapes for HF encoders without onnxscript
-        )
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        traced = Path(scratch) / path.name
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+            torch.onnx.export(
+                LogitsOnly(model.eval()),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(traced),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["logits"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": axes},
+                opset_version=opset,
+                dynamo=False,  # the TorchScript exporter: dynamic shapes for HF encoders without onnxscript
+            )
+        if len(list(Path(scratch).iterdir())) == 1:  # weights inline: under 2 GB
+            traced.replace(path)
+            return
+        import onnx
+
+        graph = onnx.load(str(traced))  # with its external tensors
+        onnx.save_model(graph, str(path), save_as_external_data=True, location=f"{path.name}.data")
+
+
+def onnx_megabytes(path: Path) -> float:
+    """The size of an ONNX model with its external data file, if it has one."""
+    data = path.with_name(f"{path.name}.data")
+    return round((path.stat().st_size + (data.stat().st_size if data.exists() else 0)) / 2**20, 1)
 
 
 def quantize_int8(source: Path, target: Path) -> None:
@@ -224,7 +242,7 @@ def run_export(args: ExportArguments) -> ExportResult:
         path = files.get(name)
         variants[name] = {
             "file": path.name if path else args.model,
-            "megabytes": round(path.stat().st_size / 2**20, 1) if path else None,
+            "megabytes": onnx_megabytes(path) if path else None,
             "seconds": round(seconds, 3),
             "words_per_second": round(words / max(seconds, 1e-9), 1),
             "f1": f1,

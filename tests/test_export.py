@@ -108,3 +108,34 @@ def test_export_cli_prints_the_check_and_refuses_bad_input(grown, tmp_path, monk
     code, _, err = run_cli([*args[:-1], str(tmp_path / "mine"), "--overwrite"], monkeypatch, capsys)
     assert code == 2 and "holds no labelgrow export (no export.json); not deleting it" in err
     assert (tmp_path / "mine" / "notes.txt").exists()
+
+
+def test_weights_in_an_external_file_are_quantised_into_one_too(tokenizer, tmp_path):
+    """Models over 2 GB (XLM-R large) keep their weights in MODEL.onnx.data; quantisation must read and write that
+    layout (checked here on a tiny model saved that way, and once by hand on a random XLM-R-large-sized model:
+    docs/benchmarks.md)."""
+    import onnx
+
+    from labelgrow.exporting import onnx_megabytes, quantize_int8
+
+    model = build_token_classifier(None, tokenizer).eval()
+    export_onnx(model, tokenizer, tmp_path / "inline.onnx")
+    external = tmp_path / "external" / "model.onnx"
+    external.parent.mkdir()
+    onnx.save_model(
+        onnx.load(str(tmp_path / "inline.onnx")),
+        str(external),
+        save_as_external_data=True,
+        location="model.onnx.data",
+        size_threshold=0,
+    )
+    assert (external.parent / "model.onnx.data").stat().st_size > external.stat().st_size
+    target = external.parent / "model_int8.onnx"
+    quantize_int8(external, target)
+    assert (external.parent / "model_int8.onnx.data").exists()
+    assert onnx_megabytes(target) > target.stat().st_size / 2**20
+    batch = tokenizer(["Angela Merkel visited Hamburg ."], return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**batch).logits.numpy()
+    got = OnnxTokenClassifier(target, model.config)(**batch).logits.numpy()
+    assert np.abs(got - expected).max() < 0.1 * np.abs(expected).max()  # int8: close, not equal
