@@ -31,6 +31,23 @@ def fake_shared(tmp_path: Path) -> Path:
     return shared
 
 
+def fake_multiconer(shared: Path, text: str) -> None:
+    """A tiny ../shared/datasets/multiconer2: ``text`` as every language's train and dev."""
+    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
+        (shared / "multiconer2" / lang).mkdir(parents=True)
+        for split in ("train", "dev"):
+            (shared / "multiconer2" / lang / f"{split}.txt").write_text(text, encoding="utf-8")
+
+
+def run_benchmark(cmd: list[str]) -> subprocess.CompletedProcess:
+    """A scenario's command on one thread, which must succeed."""
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, tmp_path):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
@@ -39,10 +56,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         "methods: [naive, default, rehearsal, rehearsal-all, new-rows, interp50]\n"
     )
     shared = fake_shared(tmp_path)
-    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
-        (shared / "multiconer2" / lang).mkdir(parents=True)
-        for split in ("train", "dev"):
-            (shared / "multiconer2" / lang / f"{split}.txt").write_text(MULTICONER, encoding="utf-8")
+    fake_multiconer(shared, MULTICONER)
     out = tmp_path / "bench"
     cmd = [
         sys.executable,
@@ -66,10 +80,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         "--max-length",
         "64",
     ]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     # typed options win over the recipe; the recipe fills the rest
     assert result["settings"]["teacher_seeds"] == [3] and result["settings"]["seeds"] == [1, 2]
@@ -163,10 +174,7 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
         "--max-length",
         "64",
     ]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     methods = [r["method"] for r in result["cells"]]
     assert methods == [
@@ -197,10 +205,7 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
         "siemens B-PublicCorp\nmakes O\nthe O\nice B-Vehicle\ntrain I-Vehicle\n\n"
         "hamburg B-HumanSettlement\nserves O\nfranzbrötchen B-Food\n"
     )
-    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
-        (shared / "multiconer2" / lang).mkdir(parents=True)
-        for split in ("train", "dev"):
-            (shared / "multiconer2" / lang / f"{split}.txt").write_text(products, encoding="utf-8")
+    fake_multiconer(shared, products)
     round1 = tmp_path / "round1"
     facility = tmp_path / "facility.txt"
     facility.write_text(TRAIN["en"], encoding="utf-8")
@@ -212,10 +217,7 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(round1), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--round1-sentences", "1", "--new-sentences", "3", "--eval-sentences", "2"]
     cmd += ["--new-eval-sentences", "4", "--no-throughput", "--max-length", "64"]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][1]
     assert set(teacher["carried_f1"]) == {"FACILITY"} and len(teacher["carried_f1"]["FACILITY"]) == 12
@@ -242,19 +244,13 @@ def test_carve_corp_scenario_scores_the_parent_on_both_sets(teacher_dir, encoder
         "the O\nbeatles B-MusicalGRP\nsigned O\nwith O\nemi B-PrivateCorp\n\n"
         "unesco B-ORG\npraised O\nbosch B-PrivateCorp\n"
     )
-    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
-        (shared / "multiconer2" / lang).mkdir(parents=True)
-        for split in ("train", "dev"):
-            (shared / "multiconer2" / lang / f"{split}.txt").write_text(companies, encoding="utf-8")
+    fake_multiconer(shared, companies)
     out = tmp_path / "corp"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "carve_corp.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
     cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
     assert set(teacher["carried_f1"]["ORG"]) == {"bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"}
@@ -289,10 +285,7 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
     cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
     assert set(teacher["carried_f1"]) == {"PER", "LOC"} and set(teacher["carried_f1"]["LOC"]) == {"zh"}
@@ -311,19 +304,13 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     """Sizes x seeds x methods: small sizes run every seed, labelgrow's default trains --min-steps steps where 3
     epochs would be fewer, "short" does not, and the fresh model has no old labels to forget."""
     shared = fake_shared(tmp_path)
-    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
-        (shared / "multiconer2" / lang).mkdir(parents=True)
-        for split in ("train", "dev"):
-            (shared / "multiconer2" / lang / f"{split}.txt").write_text(MULTICONER, encoding="utf-8")
+    fake_multiconer(shared, MULTICONER)
     out = tmp_path / "curve"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "learning_curve.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--cpu"]
     cmd += ["--sizes", "1", "0", "--seeds", "1", "2", "--many-seeds-up-to", "1", "--eval-sentences", "2"]
     cmd += ["--new-eval-sentences", "2", "--methods", "default", "fresh", "short", "--max-length", "64"]
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     by_key = {(r["output"].rsplit("/", 1)[-1]): r for r in result["points"]}
     # one facility sentence per training language (en, de, zh): the whole pool is 3
@@ -341,3 +328,24 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     assert all(p.read_text().strip() in whole for p in first)  # a smaller set is part of the larger one
     text = (out / "results.md").read_text()
     assert "New-type F1:" in text and "1 sentences" in text and (out / "results.png").exists()
+
+
+def test_freeze_sweep_puts_each_figure_against_the_depth(teacher_dir, encoder_dir, tmp_path):
+    """One extension per --freeze-layers depth; depth.md/png from the runs (trainable parameters from each
+    labelgrow.json, fewer the deeper the freeze), again with --render-only."""
+    shared = fake_shared(tmp_path)
+    fake_multiconer(shared, MULTICONER)
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "freeze_sweep.py"), "--shared", str(tmp_path / "shared")]
+    cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
+    cmd += ["--new-sentences", "2", "--eval-sentences", "2", "--new-eval-sentences", "2", "--no-throughput"]
+    cmd += ["--methods", "freeze0", "freeze2", "--max-length", "64"]
+    run_benchmark(cmd)
+    rows = [line for line in (out / "depth.md").read_text().splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split("|")[1].strip() for r in rows] == ["--freeze-layers", "0", "2"]
+    trainable = [int(r.split("|")[-2].split(" of ")[0].replace(",", "")) for r in rows[1:]]
+    assert trainable[0] > trainable[1] > 0
+    assert (out / "depth.png").exists() and (out / "results.md").exists()
+    (out / "depth.md").unlink()
+    run_benchmark([*cmd, "--render-only"])
+    assert (out / "depth.md").exists()

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -310,18 +311,27 @@ def write(scenario: Scenario, result: dict[str, Any], out: Path, save_json: bool
     print(f"total {result['wall_s'] / 60:.1f} min; {out}/results.json, results.md, results.png", file=sys.stderr)
 
 
-def main(scenario: Scenario, p: argparse.ArgumentParser, quick: dict[str, Any], out: str) -> None:
+def main(
+    scenario: Scenario,
+    p: argparse.ArgumentParser,
+    quick: dict[str, Any],
+    out: str,
+    after: Callable[[dict[str, Any], Path], None] | None = None,
+) -> None:
     """A scenario's command: options (``p``, with the scenario's own added), then the tables again
-    (--render-only) or the whole grid, written under --out (default ``out``)."""
+    (--render-only) or the whole grid, written under --out (default ``out``); ``after(result, out)`` adds the
+    scenario's own tables or figures, in both cases."""
     args = parse(p, quick)
     directory = out_dir(args, out)
     args.out = str(directory)
     if args.render_only:
-        render_only(scenario, directory)
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    ensure_encoder(args)
-    run(scenario, args, scenario.prepare(args, directory), directory)
+        result = render_only(scenario, directory)
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        ensure_encoder(args)
+        result = run(scenario, args, scenario.prepare(args, directory), directory)
+    if after is not None:
+        after(result, directory)
 
 
 def ensure_encoder(args) -> None:
