@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from labelgrow.errors import LabelgrowError
-from labelgrow.exporting import ExportArguments, OnnxTokenClassifier, drops, export_onnx, run_export
+from labelgrow.exporting import ExportArguments, OnnxTokenClassifier, drops, export, export_onnx, run_export
 from tests.helpers import run_cli
 from tests.tiny_models import OLD_LABELS, build_lexicon_model, build_lexicon_tokenizer, build_token_classifier
 
@@ -79,12 +79,26 @@ def test_an_export_that_tags_differently_fails_the_check_and_says_so(grown, tmp_
     broken = build_lexicon_model(tmp_path / "broken", tokenizer, {**GROWN, "Hamburg": "O"}, LABELS)
     monkeypatch.setattr(exporting, "quantize_int8", lambda source, target: export_onnx(broken, tokenizer, target))
     out = tmp_path / "onnx"
-    with pytest.raises(LabelgrowError, match=r"model_int8.onnx loses up to .* F1 points \(tolerance 1\)"):
-        run_export(ExportArguments(model=str(grown / "grown"), data=[str(grown / "gold")], output=str(out)))
+    with pytest.raises(LabelgrowError, match=r"model_int8.onnx loses up to 100.0 F1 points \(tolerance 1\)"):
+        export(ExportArguments(model=str(grown / "grown"), data=[str(grown / "gold")], output=str(out)))
     saved = json.loads((out / "export.json").read_text())
     assert saved["passed"] is False
     assert saved["variants"]["onnx"]["passed"] is True and saved["variants"]["onnx-int8"]["passed"] is False
     assert saved["variants"]["onnx-int8"]["drop"]["de"]["old"] == 100.0  # de's only old entity is Hamburg
+
+
+def test_the_command_shows_the_table_before_it_refuses(grown, tmp_path, monkeypatch, capsys):
+    from transformers import AutoTokenizer
+
+    import labelgrow.exporting as exporting
+
+    tokenizer = AutoTokenizer.from_pretrained(str(grown / "tokenizer"))
+    broken = build_lexicon_model(tmp_path / "broken", tokenizer, {**GROWN, "Elbphilharmonie": "O"}, LABELS)
+    monkeypatch.setattr(exporting, "quantize_int8", lambda source, target: export_onnx(broken, tokenizer, target))
+    args = ["export", "--model", str(grown / "grown"), "--data", str(grown / "gold"), "--output", str(tmp_path / "o")]
+    code, stdout, err = run_cli(args, monkeypatch, capsys)
+    assert code == 2 and "export check failed: model_int8.onnx loses up to" in err
+    assert "onnx-int8" in stdout and "NO" in stdout and "export check passed" not in stdout
 
 
 def test_drops_compare_only_what_the_gold_has():

@@ -70,8 +70,9 @@ def export_command(
 ) -> None:
     """Export a model to ONNX (and int8), and check each file's F1 per language against the PyTorch model."""
     arguments = {k: v for k, v in locals().items() if k != "config"}
-    from labelgrow.exporting import ExportArguments, export_table, run_export
+    from labelgrow.exporting import ExportArguments, check_passed, export_table, run_export
 
     result = run_export(ExportArguments(**arguments, cpu=True))
     typer.echo(export_table(result))
+    check_passed(result)
     typer.echo(f"\nexport check passed (tolerance {tolerance:g} F1 points): {output}/export.json")
