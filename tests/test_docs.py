@@ -9,7 +9,7 @@ import pytest
 USAGE = Path(__file__).resolve().parents[1] / "docs" / "usage.md"
 
 
-@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate"])
+@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate", "export"])
 def test_usage_documents_every_option(command):
     import typer.main
 
@@ -39,10 +39,12 @@ API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
         "PredictArguments",
         "DiffArguments",
         "AnnotateArguments",
+        "ExportArguments",
         "ExtendResult",
         "EvalResult",
         "DiffResult",
         "AnnotateResult",
+        "ExportResult",
     ],
 )
 def test_api_page_documents_every_field(name):
