@@ -37,6 +37,7 @@ from harness.data import (
     multiconer_dev,
     source_types,
     subset,
+    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -104,12 +105,10 @@ def prepare(args, out: Path) -> dict[str, Any]:
         # rehearsal text: WikiANN sentences (the teacher's kind of text; tags dropped by labelgrow), another sample
         rehearsal = subset(wikiann, args.rehearsal_sentences, 5)
         files["rehearsal"].append(write(data / "rehearsal" / lang / "train.txt", rehearsal))
-    for lang in RETENTION_LANGS:
-        # the user's own raw text in every language they keep: WikiANN train where the teacher saw it, else dev
-        # (never test; es/fr/ru have no train split here). Tags are dropped by --rehearsal.
-        source = shared / "wikiann" / lang / ("train.txt" if lang in WIKIANN_TRAIN_LANGS else "dev.txt")
-        rehearsal = subset(source, args.rehearsal_sentences, 5)
-        files["rehearsal_all"].append(write(data / "rehearsal-all" / lang / "train.txt", rehearsal))
+    # the user's own raw text in every language they keep (es/fr/ru have no train split here: dev, never test)
+    files["rehearsal_all"] = wikiann_rehearsal(
+        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
+    )
     files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = files["new_eval_map"] = write_map(data / "facility-only.tsv", FACILITY_ONLY, types)

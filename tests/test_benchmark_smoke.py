@@ -284,7 +284,7 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     cmd = [sys.executable, str(ROOT / "benchmarks" / "zh_address.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
-    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
+    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "rehearsal-all", "--max-length", "64"]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
@@ -297,6 +297,8 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     assert "poi\tPOI" in trained and "person\tO" in trained and "district\tO" in trained and "roomno\tO" in trained
     scored = (out / "data" / "scored.tsv").read_text()
     assert "person\tPER" in scored and "district\tLOC" in scored and "town\tLOC" in scored and "redundant\tO" in scored
+    rehearsal = json.loads((out / "methods" / "tNone" / "rehearsal-all-s1" / "labelgrow.json").read_text())
+    assert len(rehearsal["settings"]["rehearsal"]) == 6  # raw text of every scored language
     assert "New-type F1 per type" in (out / "results.md").read_text()
 
 

@@ -229,12 +229,21 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
     naive = {r["teacher_seed"]: r.get("cost") for r in rows if r["method"] == scenario.naive}
     langs, new_langs = list(scenario.retention_langs), list(scenario.new_langs)
     parents = "; ".join(f"{k} refines {', '.join(v)}" for k, v in scenario.parents.items())
-    teacher_list = ", ".join(f"seed {t['teacher_seed']}: old F1 {t['old_f1_mean']:.1f}" for t in teachers)
+    refinement = (
+        f"forgetting with a new-type entity that exactly matches a gold entity of a parent type counted as kept "
+        f"({parents})"
+        if parents
+        else "no new type refines an old one here, so it equals plain forgetting"
+    )
+    teacher_list = ", ".join(
+        f"{'seed ' + str(t['teacher_seed']) if t['teacher_seed'] is not None else 'given (--teacher)'}: old F1 "
+        f"{t['old_f1_mean']:.1f}"
+        for t in teachers
+    )
     lines = [
         f"Teachers: {teacher_list}. "
         f"Each figure is the mean (min–max) over the (teacher seed, seed) cells a method ran on. "
-        f"*not refinement*: forgetting with a new-type entity that exactly matches a gold entity of a parent type "
-        f"counted as kept ({parents}). Decoded with `--decode bio` (labelgrow eval's default).",
+        f"*not refinement*: {refinement}. Decoded with `--decode bio` (labelgrow eval's default).",
         "",
         render.markdown_table(render.SUMMARY_HEADER, render.summary_rows(rows, names, bound)),
         "",

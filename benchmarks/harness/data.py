@@ -82,3 +82,17 @@ def write_mapped(directory: Path, paths: Iterable[Path], label_map: Path, name: 
     for s in mapped.sentences:
         by_lang.setdefault(s.lang, []).append("\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags, strict=True)))
     return [write(directory / lang / name, blocks) for lang, blocks in by_lang.items()]
+
+
+def wikiann_rehearsal(shared: Path, out: Path, langs: Iterable[str], train_langs: Iterable[str], n: int) -> list[Path]:
+    """Raw text of every language a user keeps, for --rehearsal: ``n`` seeded WikiANN sentences per language (seed
+    5) from train where the teacher saw it, else from dev (never test), in OUT/data/rehearsal-all/LANG/train.txt.
+    labelgrow drops the tags."""
+    trained = set(train_langs)
+    return [
+        write(
+            out / "data" / "rehearsal-all" / lang / "train.txt",
+            subset(shared / "wikiann" / lang / ("train.txt" if lang in trained else "dev.txt"), n, 5),
+        )
+        for lang in langs
+    ]
