@@ -79,6 +79,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         "--cpu",
         "--max-length",
         "64",
+        "--min-steps",  # the tiny runs count epochs; --min-steps has tests of its own
+        "0",
     ]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
@@ -173,6 +175,8 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
         "--no-throughput",
         "--max-length",
         "64",
+        "--min-steps",  # the tiny runs count epochs; --min-steps has tests of its own
+        "0",
     ]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
@@ -216,7 +220,7 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
     cmd = [sys.executable, str(ROOT / "benchmarks" / "grow_again.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(round1), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--round1-sentences", "1", "--new-sentences", "3", "--eval-sentences", "2"]
-    cmd += ["--new-eval-sentences", "4", "--no-throughput", "--max-length", "64"]
+    cmd += ["--new-eval-sentences", "4", "--no-throughput", "--max-length", "64", "--min-steps", "0"]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][1]
@@ -249,7 +253,7 @@ def test_carve_corp_scenario_scores_the_parent_on_both_sets(teacher_dir, encoder
     cmd = [sys.executable, str(ROOT / "benchmarks" / "carve_corp.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
-    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64"]
+    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64", "--min-steps", "0"]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
@@ -284,7 +288,17 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     cmd = [sys.executable, str(ROOT / "benchmarks" / "zh_address.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
-    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "rehearsal-all", "--max-length", "64"]
+    cmd += [
+        "--no-throughput",
+        "--no-joint",
+        "--methods",
+        "default",
+        "rehearsal-all",
+        "--max-length",
+        "64",
+        "--min-steps",
+        "0",
+    ]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
@@ -341,7 +355,7 @@ def test_freeze_sweep_puts_each_figure_against_the_depth(teacher_dir, encoder_di
     cmd = [sys.executable, str(ROOT / "benchmarks" / "freeze_sweep.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--new-sentences", "2", "--eval-sentences", "2", "--new-eval-sentences", "2", "--no-throughput"]
-    cmd += ["--methods", "freeze0", "freeze2", "--max-length", "64"]
+    cmd += ["--methods", "freeze0", "freeze2", "--max-length", "64", "--min-steps", "0"]
     run_benchmark(cmd)
     rows = [line for line in (out / "depth.md").read_text().splitlines() if line.startswith("| ") and "---" not in line]
     assert [r.split("|")[1].strip() for r in rows] == ["--freeze-layers", "0", "2"]

@@ -34,6 +34,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--max-length", type=int, default=None)
+    p.add_argument(
+        "--min-steps", type=int, default=None, help="labelgrow extend --min-steps (default: labelgrow's own)"
+    )
     p.add_argument("--teacher-sentences", type=int, default=4000, help="WikiANN train sentences per language")
     p.add_argument("--new-sentences", type=int, default=1500, help="new-type training sentences per language")
     p.add_argument("--eval-sentences", type=int, default=1000, help="WikiANN test sentences per language")
@@ -92,7 +95,7 @@ def out_dir(args, default: str) -> Path:
 
 
 def common_settings(args) -> dict[str, Any]:
-    return {
+    settings = {
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
         "batch_size": args.batch_size,
@@ -101,6 +104,9 @@ def common_settings(args) -> dict[str, Any]:
         "bf16": args.bf16,
         "overwrite": True,
     }
+    if args.min_steps is not None:  # only when given: the settings (and so the run cache) are unchanged otherwise
+        settings["min_steps"] = args.min_steps
+    return settings
 
 
 def build_teacher(scenario: Scenario, args, files: dict[str, Any], out: Path, seed: int | None) -> str:
