@@ -94,15 +94,17 @@ def prepare(args, out: Path) -> dict[str, Any]:
     return files
 
 
-def training_set(files: dict[str, Any], out: Path, size: int, seed: int) -> list[Path]:
-    """The first ``size`` sentences (0: all) of the pool shuffled with ``seed``, one file per language."""
+def training_set(files: dict[str, Any], out: Path, size: int, seed: int) -> tuple[list[Path], int]:
+    """The first ``size`` sentences (0: all) of the pool shuffled with ``seed``, one file per language, and how many
+    sentences that is."""
     shuffled = random.Random(seed).sample(files["pool"], len(files["pool"]))
     chosen = shuffled[:size] if size else shuffled
     by_lang: dict[str, list[str]] = {}
     for lang, block in chosen:
         by_lang.setdefault(lang, []).append(block)
     directory = out / "data" / "curve" / f"s{seed}" / f"n{len(chosen)}"
-    return [write(directory / lang / "train.txt", blocks) for lang, blocks in sorted(by_lang.items())]
+    paths = [write(directory / lang / "train.txt", blocks) for lang, blocks in sorted(by_lang.items())]
+    return paths, len(chosen)
 
 
 def settings(args, method: Method, teacher: str, train: list[Path], files, output: Path, seed: int) -> dict:
@@ -147,8 +149,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     progress.step(f"teacher: old F1 {teacher_row['old_f1_mean']:.1f}")
     rows = []
     for method, size, seed in todo:
-        train = training_set(files, out, size, seed)
-        n = int(train[0].parent.parent.name[1:])
+        train, n = training_set(files, out, size, seed)
         output = out / "curve" / f"{method.key}-n{n}-s{seed}"
         config = settings(args, method, teacher, train, files, output, seed)
         cost = train_once(config, f"{method.name}, {n} sentences, seed {seed}", args.reuse_other_code)
