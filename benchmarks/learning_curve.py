@@ -110,17 +110,14 @@ def training_set(files: dict[str, Any], out: Path, size: int, seed: int) -> tupl
 def settings(args, method: Method, teacher: str, train: list[Path], files, output: Path, seed: int) -> dict:
     """labelgrow extend's settings for one point: labelgrow's own defaults for epochs and --min-steps (what a user
     typing no flag gets), the fresh model from the plain encoder at the teacher's learning rate."""
+    common = {k: v for k, v in cli.common_settings(args).items() if k not in ("epochs", "learning_rate")}
     config = {
         "base": args.encoder if method is FRESH else teacher,
         "new_labels": [args.new_type],
         "train": [str(p) for p in train],
         "label_map": str(files["new_map"]),
         "output": str(output),
-        "batch_size": args.batch_size,
-        "max_length": args.max_length,
-        "cpu": args.cpu,
-        "bf16": args.bf16,
-        "overwrite": True,
+        **common,
         "seed": seed,
         **method.options,
     }

@@ -191,12 +191,13 @@ def run_export(args: ExportArguments) -> ExportResult:
     on ``args.data`` (``passed``: no language and label group loses more than ``args.tolerance`` F1 points) and
     write OUTPUT/export.json. ``check_passed`` turns a failed check into an error."""
     from labelgrow.data import load_corpus
-    from labelgrow.evaluation import model_labels, old_and_new_types, read_run_record
+    from labelgrow.evaluation import model_labels, old_and_new_types
     from labelgrow.inference import word_log_probs
     from labelgrow.labels import LabelMap, check_known_tags
     from labelgrow.languages import assign_corpus_languages
     from labelgrow.metrics import score
     from labelgrow.modeling import load_base
+    from labelgrow.outputs import RUN_FILE, read_run_record
 
     _onnx_runtime()
     output = Path(args.output)
@@ -224,9 +225,9 @@ def run_export(args: ExportArguments) -> ExportResult:
         quantize_int8(files["onnx"], files["onnx-int8"])
     model.config.save_pretrained(str(output))
     base.tokenizer.save_pretrained(str(output))
-    record = Path(args.model) / "labelgrow.json"
+    record = Path(args.model) / RUN_FILE
     if record.exists():
-        shutil.copy(record, output / "labelgrow.json")
+        shutil.copy(record, output / RUN_FILE)
 
     words = sum(len(s.tokens) for s in corpus.sentences)
     runners = {"pytorch": model, **{name: OnnxTokenClassifier(path, model.config) for name, path in files.items()}}
