@@ -76,6 +76,13 @@ METHODS = [
         rehearsal="rehearsal_all",
         cells="first",
     ),
+    Method(
+        "labelgrow + rehearsal on raw text of every scored language, parent types may refine",
+        "rehearsal-parents",
+        {"rehearsal_parents": True},
+        rehearsal="rehearsal_all",
+        cells="first",
+    ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),

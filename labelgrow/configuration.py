@@ -191,6 +191,7 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
     kd_target: str = "old-slice"
     pseudo_label_threshold: float = 0.0
     rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
+    rehearsal_parents: bool = False  # on rehearsal words the teacher tags with a --parent type, allow the child
     max_length: int | None = None
     label_all_subwords: bool = False
     teacher_cache: bool = False
@@ -257,6 +258,11 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
         _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
         self.kd_target = choice(self.kd_target, KdTarget, "--kd-target")
         _check(not (self.rehearsal and self.kd == "none"), "--rehearsal needs a teacher: it is ignored by --kd none")
+        _check(
+            not self.rehearsal_parents or (self.rehearsal and self.parent and self.kd == "o-aware"),
+            "--rehearsal-parents relaxes the o-aware loss on --rehearsal text where the teacher tags a --parent "
+            "type: give --rehearsal and --parent (and --kd o-aware)",
+        )
         _check(
             0.0 <= self.pseudo_label_threshold <= 1.0,
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",

@@ -83,6 +83,7 @@ class Plan:
     parents: dict[str, list[str]]
     train: Any  # data.Corpus: the training sentences, rehearsal text included
     validation: Any | None
+    rehearsal_sentences: int = 0  # the last this many training sentences are --rehearsal text
 
 
 def plan(args: ExtendArguments) -> Plan:
@@ -119,7 +120,8 @@ def plan(args: ExtendArguments) -> Plan:
         train.sentences.extend(rehearsal.sentences)
         train.files.extend(rehearsal.files)
         train.detected.update(rehearsal.detected)
-    return Plan(config, labels, tokenizer, parents, train, validation)
+    rehearsed = len(rehearsal.sentences) if args.rehearsal else 0
+    return Plan(config, labels, tokenizer, parents, train, validation, rehearsed)
 
 
 def _rehearsal_corpus(sources, lang):
@@ -274,9 +276,14 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
         labels.num_old,
         labels.outside_id,
         args.kd_target,
+        labels.refinements(planned.parents) if args.rehearsal_parents else (),
     )
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     features = as_features(windows)
+    if loss_config.refinements:  # the loss tells rehearsal text from annotated text
+        first_rehearsal = len(planned.train.sentences) - planned.rehearsal_sentences
+        for feature, window in zip(features, windows, strict=True):
+            feature["rehearsal"] = window.sentence >= first_rehearsal
     teacher = base.teacher if loss_config.uses_teacher else None
     if teacher is None:
         base.teacher = None  # --kd none: the teacher was only the student's starting point

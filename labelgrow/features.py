@@ -192,7 +192,8 @@ def as_features(windows: Sequence[Window]) -> list[dict]:
 
 
 def collate(features: Sequence[Mapping], pad_id: int) -> dict:
-    """Pad a batch to its longest member: input_ids, attention_mask and, when labelled, labels (-100 padded)."""
+    """Pad a batch to its longest member: input_ids, attention_mask and, when labelled, labels (-100 padded);
+    ``teacher_logits`` (--teacher-cache) and ``rehearsal`` (one bool per input) where the features have them."""
     import torch
 
     longest = max(len(f["input_ids"]) for f in features)
@@ -213,4 +214,6 @@ def collate(features: Sequence[Mapping], pad_id: int) -> dict:
         teacher = torch.zeros((len(features), longest, k), dtype=torch.float16)
         teacher[labels != IGNORE_INDEX] = torch.cat([f["teacher_logits"] for f in features]).to(torch.float16)
         batch["teacher_logits"] = teacher
+    if any("rehearsal" in f for f in features):
+        batch["rehearsal"] = torch.tensor([bool(f.get("rehearsal")) for f in features])
     return batch

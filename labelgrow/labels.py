@@ -124,6 +124,18 @@ class LabelSet:
     def old_types(self) -> list[str]:
         return entity_types(self.old)
 
+    def refinements(self, parents: Mapping[str, Sequence[str]]) -> tuple[tuple[int, int], ...]:
+        """``(old label id, new label id)`` for each new type and each old type it refines, prefix to prefix
+        (``B-ORG -> B-FACILITY``, ``I-ORG -> I-FACILITY``): where the teacher says the old label, the new one is a
+        refinement, not a contradiction (the loss of ``--rehearsal-parents``)."""
+        ids = self.label2id
+        return tuple(
+            (ids[f"{prefix}-{old}"], ids[f"{prefix}-{new}"])
+            for new, olds in parents.items()
+            for old in olds
+            for prefix in ("B", "I")
+        )
+
 
 def repair_bio(tags: list[str]) -> tuple[list[str], int]:
     """Turn an ``I-X`` that does not continue an ``X`` entity into ``B-X`` (conlleval's reading); count repairs."""

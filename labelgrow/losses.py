@@ -38,6 +38,10 @@ class LossConfig:
     # new labels' probability is invisible to KD); "unbiased" (MiB) folds the new labels' probability into O, so
     # probability a new label takes from an old label the teacher believes in is penalised, from O it is not
     kd_target: str = "old-slice"
+    # o-aware, --rehearsal-parents: (old label id, new label id) pairs. On a *rehearsal* word (text never annotated
+    # for the new types) whose teacher label is the old id, the new id is allowed too: "not new" would there deny a
+    # refinement (a stadium WikiANN calls ORG may be a FACILITY). Annotated gold-O words keep the strict "not new".
+    refinements: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in KD_MODES:
@@ -50,6 +54,9 @@ class LossConfig:
             raise ValueError(f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}")
         if not 0.0 <= self.pseudo_label_threshold <= 1.0:
             raise ValueError(f"--pseudo-label-threshold must be in [0, 1], not {self.pseudo_label_threshold}")
+        bad = [(o, n) for o, n in self.refinements if not (0 <= o < self.num_old <= n)]
+        if bad:
+            raise ValueError(f"refinements must map an old label id to a new one (num_old {self.num_old}): {bad}")
 
     @property
     def uses_teacher(self) -> bool:
@@ -71,8 +78,13 @@ def describe_loss(config: LossConfig) -> str:
         if config.pseudo_label_threshold > 0
         else ""
     )
+    refined = (
+        "; on rehearsal words the teacher tags with a parent type (--parent) the child new type is allowed as well"
+        if config.refinements
+        else ""
+    )
     return (
-        f"full CE on gold non-O words; on gold-O words {pseudo}an unbiased CE (-log P(O or any old label)), "
+        f"full CE on gold non-O words; on gold-O words {pseudo}an unbiased CE (-log P(O or any old label)){refined}, "
         f"plus {kd} (background-shift aware)"
     )
 
@@ -108,11 +120,28 @@ def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
     return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
 
 
+def refinement_ce(
+    logits: torch.Tensor, teacher_label: torch.Tensor, num_old: int, refinements: tuple[tuple[int, int], ...]
+) -> torch.Tensor:
+    """Per-word -log P(O, any old label, or a new label that refines the teacher's label here) [N]: "not new",
+    except that a new type may take a word its parent type holds. With no refinement it is ``unbiased_outside_ce``."""
+    allowed = torch.zeros_like(logits, dtype=torch.bool)
+    allowed[:, :num_old] = True
+    for old_id, new_id in refinements:
+        allowed[:, new_id] |= teacher_label == old_id
+    return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=-1)
+
+
 def compute_loss(
-    logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None, config: LossConfig
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    teacher_logits: torch.Tensor | None,
+    config: LossConfig,
+    rehearsal: torch.Tensor | None = None,
 ) -> LossOutput:
-    """The training loss for student ``logits`` [B, L, C], ``labels`` [B, L] (-100 = not scored) and the teacher's
-    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``).
+    """The training loss for student ``logits`` [B, L, C], ``labels`` [B, L] (-100 = not scored), the teacher's
+    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``) and, for
+    ``config.refinements``, which inputs are rehearsal text (``rehearsal`` [B], bool).
 
     Every term is a per-word quantity; the loss is their sum divided by the number of scored words, so a batch
     split over processes or accumulation steps can be normalised by the global word count (``LossOutput.total``).
@@ -146,7 +175,12 @@ def compute_loss(
                 pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
                 target[pseudo] = teacher_label[pseudo]
             full_ce = F.cross_entropy(student, target, reduction="none")
-            ce_per_word = torch.where(outside & ~pseudo, unbiased_outside_ce(student, config.num_old), full_ce)
+            not_new = unbiased_outside_ce(student, config.num_old)
+            if config.refinements and rehearsal is not None:
+                on_rehearsal = rehearsal.to(labels.device)[:, None].expand_as(labels)[scored]
+                relaxed = refinement_ce(student, teacher.argmax(-1), config.num_old, config.refinements)
+                not_new = torch.where(on_rehearsal, relaxed, not_new)
+            ce_per_word = torch.where(outside & ~pseudo, not_new, full_ce)
             kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
     per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
     words = max(int(scored.sum()), 1)

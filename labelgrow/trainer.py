@@ -110,7 +110,7 @@ class LabelgrowTrainer(Trainer):
         if teacher_logits is None and self.teacher is not None:
             with torch.no_grad():
                 teacher_logits = self.teacher(**model_inputs).logits
-        result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config)
+        result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config, inputs.get("rehearsal"))
         if num_items_in_batch is not None and model.training:
             # DDP averages gradients over processes: multiply back so the step's gradient is sum / global words
             loss = result.total / num_items_in_batch.to(result.total.device) * self.accelerator.num_processes

@@ -71,6 +71,14 @@ def extend_command(
             rich_help_panel=DATA,
         ),
     ] = None,
+    rehearsal_parents: Annotated[
+        bool,
+        typer.Option(
+            help="On --rehearsal words the teacher tags with a --parent type (ORG for FACILITY=LOC,ORG), allow the "
+            "new type too instead of 'not a new type': rehearsal text is not annotated for it.",
+            rich_help_panel=DATA,
+        ),
+    ] = False,
     label_all_subwords: Annotated[
         bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).", rich_help_panel=DATA)
     ] = False,
