@@ -246,3 +246,27 @@ def test_extend_under_two_processes_writes_once(teacher_dir, data_dir, tmp_path)
     assert run["validation_report"]["overall"]["sentences"] == 6  # every validation sentence, scored once
     assert done.stderr.count("labelgrow: wrote") == 1
     assert not (output / "checkpoints").exists() and not (output / ".staging").exists()
+
+
+def test_rehearsal_parents_flag_the_rehearsal_inputs_and_relax_the_loss(teacher_dir, data_dir, tmp_path):
+    from accelerate import PartialState
+
+    from labelgrow.configuration import ExtendArguments
+    from labelgrow.extension import build_models, plan
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Shares of Unilever rose .\nThe stadium in Hamburg was full .\n", encoding="utf-8")
+    settings = {"base": str(teacher_dir), "new_labels": "FACILITY", "train": [str(data_dir)], "cpu": True}
+    settings |= {"output": str(tmp_path / "out"), "rehearsal": [str(raw)], "parent": ["FACILITY=LOC,ORG"]}
+    args = ExtendArguments(**settings, rehearsal_parents=True)
+    planned = plan(args)
+    assert planned.rehearsal_sentences == 2 and len(planned.train.sentences) == 8  # 6 annotated, then the raw text
+    models = build_models(args, planned, PartialState(cpu=True), tmp_path / "out")
+    assert [f["rehearsal"] for f in models.features] == [False] * 6 + [True] * 2
+    ids = planned.labels.label2id
+    assert set(models.loss_config.refinements) == {
+        (ids[f"{p}-{old}"], ids[f"{p}-FACILITY"]) for old in ("LOC", "ORG") for p in ("B", "I")
+    }
+    plain = ExtendArguments(**settings)
+    strict = build_models(plain, plan(plain), PartialState(cpu=True), tmp_path)
+    assert strict.loss_config.refinements == () and "rehearsal" not in strict.features[0]

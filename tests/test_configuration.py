@@ -29,6 +29,8 @@ BASE = {"base": "some/model", "new_labels": "FACILITY", "train": ["train.txt"], 
         ({"freeze_layers": -1}, "--freeze-layers must be >= 0, not -1"),
         ({"kd_target": "folded"}, "--kd-target must be one of old-slice, unbiased"),
         ({"kd": "none", "rehearsal": ["text.txt"]}, "--rehearsal needs a teacher"),
+        ({"rehearsal_parents": True, "parent": ["FACILITY=ORG"]}, "--rehearsal-parents relaxes .* give --rehearsal"),
+        ({"rehearsal_parents": True, "rehearsal": ["text.txt"]}, "--rehearsal-parents .* and --parent"),
         ({"parent": ["PHONE=ORG"]}, r"--parent PHONE=\.\.\.: not in --new-labels FACILITY"),
         ({"parent": ["FACILITY"]}, "expected NEW=OLD"),
         ({"epochs": 0}, "--epochs must be > 0"),
@@ -50,6 +52,8 @@ def test_extend_arguments_accept_what_they_should():
     assert ExtendArguments(**BASE, eval_steps=30, save_steps=50).eval_steps == 30
     assert ExtendArguments(**BASE).kd_target == "old-slice"  # unbiased forgot more on wikiann→facility
     assert ExtendArguments(**BASE, rehearsal="text.txt").to_dict()["rehearsal"] == ["text.txt"]
+    relaxed = ExtendArguments(**BASE, rehearsal="t.txt", parent=["FACILITY=ORG"], rehearsal_parents=True)
+    assert relaxed.to_dict()["rehearsal_parents"] is True
 
 
 @pytest.mark.parametrize(

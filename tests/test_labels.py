@@ -99,3 +99,11 @@ def test_unknown_tags_are_listed_with_counts_and_files():
         "the training data has tags that are not in the label set: B-FOO (2x in x.txt (1x), y.txt (1x)); "
         "I-BAR (1x in y.txt (1x)). Map them."
     )
+
+
+def test_refinements_pair_each_parent_label_with_its_child_prefix_by_prefix_in_the_base_order():
+    labels = LabelSet(("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"), ("FACILITY", "PHONE"))
+    assert labels.refinements({"FACILITY": ["LOC", "ORG"]}) == ((5, 7), (6, 8), (3, 7), (4, 8))
+    assert labels.refinements({}) == ()
+    odd = LabelSet(("B-LOC", "O", "I-LOC"), ("FACILITY",))  # the base's own order, never assumed
+    assert odd.refinements({"FACILITY": ["LOC"]}) == ((0, 3), (2, 4))

@@ -180,13 +180,21 @@ def test_kd_target_is_validated():
 
 # A head over 4 features: O, B-ORG (old) and B-FAC (new). A facility shares feature 0 with organisations, so a
 # new row trained on facilities alone also fires on an organisation it never saw ("takes it over").
-FEATURES = {"fac": [2.0, 2.0, 0.0, 0.0], "org": [2.0, 0.0, 1.5, 0.0], "o": [0.0, 0.0, 0.0, 1.0]}
+FEATURES = {
+    "fac": [2.0, 2.0, 0.0, 0.0],
+    "org": [2.0, 0.0, 1.5, 0.0],
+    "o": [0.0, 0.0, 0.0, 1.0],
+    "stadium": [2.0, 2.0, 0.5, 0.0],  # a facility the teacher calls ORG (WikiANN's convention)
+}
 UNSEEN_ORG = [2.0, 0.5, 1.2, 0.0]
 
 
-def grow_head(words: list[str], gold: list[int], config: LossConfig) -> torch.Tensor:
-    """Train a grown head (old rows copied from the teacher, the new row a copy of O's, bias -4) on ``words``;
-    return its probabilities at an organisation it never saw."""
+def grow_head(
+    words: list[str], gold: list[int], config: LossConfig, rehearsal: list[str] = (), query=UNSEEN_ORG
+) -> torch.Tensor:
+    """Train a grown head (old rows copied from the teacher, the new row a copy of O's, bias -4) on annotated
+    ``words`` and, as a second input, ``rehearsal`` words (all O, flagged rehearsal); return its probabilities at
+    ``query`` (by default an organisation it never saw)."""
     teacher = torch.nn.Linear(4, 2)
     student = torch.nn.Linear(4, 3)
     with torch.no_grad():
@@ -195,14 +203,20 @@ def grow_head(words: list[str], gold: list[int], config: LossConfig) -> torch.Te
         student.weight[:2], student.bias[:2] = teacher.weight, teacher.bias
         student.weight[2], student.bias[2] = teacher.weight[0], teacher.bias[0] - 4.0
     optimizer = torch.optim.Adam(student.parameters(), lr=0.05)
-    x, y = torch.tensor([[FEATURES[w] for w in words]]), torch.tensor([gold])
+    rows, labels = [[FEATURES[w] for w in words]], [list(gold)]
+    if rehearsal:
+        width = max(len(words), len(rehearsal))
+        rows = [r + [[0.0] * 4] * (width - len(r)) for r in [rows[0], [FEATURES[w] for w in rehearsal]]]
+        labels = [g + [-100] * (width - len(g)) for g in [labels[0], [0] * len(rehearsal)]]
+    x, y = torch.tensor(rows), torch.tensor(labels)
+    flags = torch.tensor([False, True]) if rehearsal else None
     for _ in range(300):
-        loss = compute_loss(student(x), y, teacher(x).detach(), config).loss
+        loss = compute_loss(student(x), y, teacher(x).detach(), config, flags).loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     with torch.no_grad():
-        return student(torch.tensor(UNSEEN_ORG)).softmax(-1)
+        return student(torch.tensor(query)).softmax(-1)
 
 
 @pytest.mark.parametrize("kd_target", ["unbiased", "old-slice"])
@@ -217,3 +231,65 @@ def test_a_new_type_takes_over_an_unseen_old_entity_only_without_evidence_agains
     # naive fine-tuning on the same words learns the O tag as truth: the organisation is lost to O
     naive = LossConfig("none", num_old=2, outside_id=0)
     assert grow_head(["fac", "o", "org"], [2, 0, 0], naive).argmax().item() == 0
+
+
+# --rehearsal-parents: 5 labels, O B-ORG I-ORG (old) and B-FAC I-FAC (new); FAC refines ORG: (1, 3) and (2, 4)
+REFINES = ((1, 3), (2, 4))
+R_LOGITS = torch.tensor(
+    [[[0.5, 2.0, 0.0, 1.5, -1.0], [1.0, 0.0, 0.5, -0.5, 2.0]], [[0.5, 2.0, 0.0, 1.5, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0]]]
+)
+R_LABELS = torch.tensor([[0, 0], [0, -100]])  # every scored word gold O
+R_TEACHER = torch.tensor([[[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]], [[0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]])  # B-ORG, I-ORG
+
+
+def r_config(refinements=REFINES):
+    return LossConfig("o-aware", alpha=0.0, num_old=3, outside_id=0, refinements=refinements)
+
+
+def allowed_ce(logits, allowed):
+    p = softmax(logits)
+    return -math.log(sum(p[i] for i in allowed))
+
+
+def test_rehearsal_parents_allow_the_child_where_the_teacher_gives_the_parent_on_rehearsal_words_only():
+    rows = R_LOGITS.tolist()
+    out = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, r_config(), torch.tensor([True, False]))
+    expected = [
+        allowed_ce(rows[0][0], [0, 1, 2, 3]),  # rehearsal, teacher B-ORG: B-FAC is a refinement; I-FAC is not
+        allowed_ce(rows[0][1], [0, 1, 2, 4]),  # rehearsal, teacher I-ORG: I-FAC allowed
+        allowed_ce(rows[1][0], [0, 1, 2]),  # annotated text, teacher B-ORG: gold O there still means "not new"
+    ]
+    assert out.loss.item() == pytest.approx(sum(expected) / 3, rel=1e-6)
+    strict = [allowed_ce(rows[0][0], [0, 1, 2]), allowed_ce(rows[0][1], [0, 1, 2]), expected[2]]
+    for flags, refinements in [(None, REFINES), (torch.tensor([True, False]), ())]:  # no flags, or no parents
+        plain = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, r_config(refinements), flags)
+        assert plain.loss.item() == pytest.approx(sum(strict) / 3, rel=1e-6)
+
+
+def test_refinements_must_map_old_labels_to_new_ones():
+    with pytest.raises(ValueError, match="refinements must map an old label id to a new one"):
+        r_config(((3, 1),))
+
+
+def test_collate_carries_the_rehearsal_flag_of_each_input():
+    from labelgrow.features import collate
+
+    features = [{"input_ids": [0, 5, 2], "labels": [-100, 0, -100], "rehearsal": True}, {"input_ids": [0, 2]}]
+    assert collate(features, pad_id=1)["rehearsal"].tolist() == [True, False]
+    assert "rehearsal" not in collate([{"input_ids": [0, 2]}], pad_id=1)
+
+
+def test_rehearsal_parents_keep_facilities_and_give_up_rehearsal_protection_of_the_parent():
+    """Rehearsal text holds a stadium the teacher calls ORG, and an organisation. Strict rehearsal trains both "not
+    FAC": a facility like the stadium is no longer found, and an organisation never seen stays ORG. With FAC refining
+    ORG, the stadium may become FAC and the facility is found -- but so may the organisation: the price is that
+    rehearsal no longer holds FAC off the parent's entities (only the annotated data's gold O does)."""
+    strict = LossConfig("o-aware", 0.5, 2.0, 0.0, num_old=2, outside_id=0)
+    relaxed = LossConfig("o-aware", 0.5, 2.0, 0.0, num_old=2, outside_id=0, refinements=((1, 2),))
+    words, gold, rehearsal = ["fac", "o"], [2, 0], ["stadium", "org", "o"]
+    facility = [2.0, 2.0, 0.3, 0.0]  # a facility between the trained one and the stadium
+    assert grow_head(words, gold, strict, rehearsal, facility).argmax().item() != 2
+    assert grow_head(words, gold, relaxed, rehearsal, facility).argmax().item() == 2
+    held, given_up = grow_head(words, gold, strict, rehearsal), grow_head(words, gold, relaxed, rehearsal)
+    assert held.argmax().item() == 1 and held[1].item() > 0.9
+    assert given_up[2].item() > held[2].item() + 0.3
