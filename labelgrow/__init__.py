@@ -16,6 +16,9 @@ _EXPORTS = {
     "diff": "labelgrow.diffing",
     "annotate": "labelgrow.annotating",
     "export": "labelgrow.exporting",
+    "compress": "labelgrow.compression",
+    "CompressArguments": "labelgrow.compression",
+    "CompressResult": "labelgrow.compression",
     "ExportArguments": "labelgrow.exporting",
     "ExportResult": "labelgrow.exporting",
     "AnnotateArguments": "labelgrow.annotating",
@@ -35,6 +38,8 @@ _EXPORTS = {
 __all__ = [
     "AnnotateArguments",
     "AnnotateResult",
+    "CompressArguments",
+    "CompressResult",
     "DiffArguments",
     "DiffResult",
     "EvalArguments",
@@ -48,6 +53,7 @@ __all__ = [
     "PredictArguments",
     "__version__",
     "annotate",
+    "compress",
     "diff",
     "evaluate",
     "expand_classifier",
@@ -58,6 +64,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from labelgrow.annotating import AnnotateArguments, AnnotateResult, annotate
+    from labelgrow.compression import CompressArguments, CompressResult, compress
     from labelgrow.configuration import EvalArguments, ExtendArguments
     from labelgrow.diffing import DiffArguments, DiffResult, diff
     from labelgrow.errors import LabelgrowError

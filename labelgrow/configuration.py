@@ -162,17 +162,11 @@ class LanguageArguments:
         return None if self.detects else self.lang
 
 
-@dataclass
-class ExtendArguments(RuntimeArguments, LanguageArguments):
-    """Everything ``extend`` needs. Defaults are the recommended recipe (see docs/method.md)."""
+@dataclass(kw_only=True)
+class TrainingOptions:
+    """What every command that trains a student from a teacher shares (``extend``, ``compress``): the schedule,
+    batching, distillation strength, the teacher's precision, checkpoints. Defaults are extend's recipe."""
 
-    base: str
-    new_labels: list[str]
-    train: list[Any]
-    output: str
-    validation: list[Any] = field(default_factory=list)
-    label_map: str | None = None
-    parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
     epochs: float = 3.0
     max_steps: int | None = None
     min_steps: int = 100  # small data: epochs are raised until training takes at least this many optimizer steps
@@ -182,22 +176,12 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
     gradient_accumulation_steps: int = 1
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
-    freeze_layers: int | str = 2  # encoder layers 0..N-1, or "all"
     freeze_embeddings: bool = True
-    freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
-    kd: str = "o-aware"
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
-    kd_target: str = "old-slice"
-    pseudo_label_threshold: float = 0.0
-    rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
-    rehearsal_parents: bool = False  # on rehearsal words the teacher tags with a --parent type, allow the child
     max_length: int | None = None
-    label_all_subwords: bool = False
-    teacher_cache: bool = False
     teacher_precision: str = "auto"
     share_frozen_layers: bool = True
-    reset_head: bool = False
     eval_steps: int | None = None
     save_steps: int | None = None
     logging_steps: int = 10
@@ -208,17 +192,7 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
     keep_checkpoints: bool = False
     report_to: str = "none"  # Trainer integrations (tensorboard, wandb, ...); none: nothing leaves the machine
 
-    def __post_init__(self) -> None:
-        self.new_labels = parse_new_labels(self.new_labels)
-        self.train = _as_list(self.train)
-        self.validation = _as_list(self.validation)
-        self.rehearsal = _as_list(self.rehearsal)
-        if not self.train:
-            raise LabelgrowError("--train is required: give at least one training file or directory")
-        if not self.output:
-            raise LabelgrowError("--output is required: the directory to write the grown model to")
-        if not self.base:
-            raise LabelgrowError("--base is required: a hub id or a local checkpoint directory")
+    def check_training(self, has_validation: bool) -> None:
         _check(self.epochs > 0, f"--epochs must be > 0, not {self.epochs}")
         _check(self.max_steps is None or self.max_steps > 0, f"--max-steps must be > 0, not {self.max_steps}")
         _check(self.min_steps >= 0, f"--min-steps must be >= 0, not {self.min_steps}")
@@ -236,13 +210,54 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
         for name in ("eval_steps", "save_steps"):
             value = getattr(self, name)
             _check(value is None or value >= 1, f"--{name.replace('_', '-')} must be >= 1, not {value}")
-        if self.validation and self.eval_steps and self.save_steps:
+        if has_validation and self.eval_steps and self.save_steps:
             # the best checkpoint is chosen among saved ones, so every save must fall on an evaluation
             _check(
                 self.save_steps % self.eval_steps == 0,
                 f"--save-steps {self.save_steps} must be a multiple of --eval-steps {self.eval_steps} when "
                 "--validation selects the best checkpoint",
             )
+        _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
+        _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
+        self.teacher_precision = choice(self.teacher_precision, TeacherPrecision, "--teacher-precision")
+        check_max_length(self.max_length)
+        _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
+
+
+@dataclass
+class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
+    """Everything ``extend`` needs. Defaults are the recommended recipe (see docs/method.md)."""
+
+    base: str
+    new_labels: list[str]
+    train: list[Any]
+    output: str
+    validation: list[Any] = field(default_factory=list)
+    label_map: str | None = None
+    parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
+    freeze_layers: int | str = 2  # encoder layers 0..N-1, or "all"
+    freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
+    kd: str = "o-aware"
+    kd_target: str = "old-slice"
+    pseudo_label_threshold: float = 0.0
+    rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
+    rehearsal_parents: bool = False  # on rehearsal words the teacher tags with a --parent type, allow the child
+    label_all_subwords: bool = False
+    teacher_cache: bool = False
+    reset_head: bool = False
+
+    def __post_init__(self) -> None:
+        self.new_labels = parse_new_labels(self.new_labels)
+        self.train = _as_list(self.train)
+        self.validation = _as_list(self.validation)
+        self.rehearsal = _as_list(self.rehearsal)
+        if not self.train:
+            raise LabelgrowError("--train is required: give at least one training file or directory")
+        if not self.output:
+            raise LabelgrowError("--output is required: the directory to write the grown model to")
+        if not self.base:
+            raise LabelgrowError("--base is required: a hub id or a local checkpoint directory")
+        self.check_training(bool(self.validation))
         if isinstance(self.freeze_layers, str) and self.freeze_layers != "all":
             _check(
                 self.freeze_layers.isdigit(),
@@ -254,8 +269,6 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
             f"--freeze-layers must be >= 0, not {self.freeze_layers}",
         )
         self.kd = choice(self.kd, KdMode, "--kd")
-        _check(0.0 <= self.kd_alpha <= 1.0, f"--kd-alpha must be in [0, 1], not {self.kd_alpha}")
-        _check(self.kd_temperature > 0, f"--kd-temperature must be > 0, not {self.kd_temperature}")
         self.kd_target = choice(self.kd_target, KdTarget, "--kd-target")
         _check(not (self.rehearsal and self.kd == "none"), "--rehearsal needs a teacher: it is ignored by --kd none")
         _check(
@@ -269,9 +282,6 @@ class ExtendArguments(RuntimeArguments, LanguageArguments):
         )
         self.check_runtime()
         self.check_languages()
-        self.teacher_precision = choice(self.teacher_precision, TeacherPrecision, "--teacher-precision")
-        check_max_length(self.max_length)
-        _check(not (self.overwrite and self.resume), "--overwrite and --resume exclude each other")
         parents = parse_parents(self.parent)
         unknown = sorted(set(parents) - set(self.new_labels))
         _check(not unknown, f"--parent {','.join(unknown)}=...: not in --new-labels {','.join(self.new_labels)}")

@@ -63,6 +63,37 @@ def predict_corpus(
     return ModelTags([p.tags for p in found], seconds)
 
 
+def measure_models(
+    models: Mapping[str, Any],
+    tokenizer,
+    sentences: Sequence[Sentence],
+    old_types: Sequence[str],
+    new_types: Sequence[str],
+    batch_size: int = 32,
+    max_length: int | None = None,
+    decode: str = "bio",
+) -> dict[str, dict[str, Any]]:
+    """Run each model (PyTorch, or anything with its interface: exporting.OnnxTokenClassifier) on the same
+    sentences, windows and decoding, one after the other in this process: ``{name: {"seconds", "words_per_second",
+    "f1": metrics.f1_table}}``. Speeds measured side by side, so their ratio means something on a noisy machine."""
+    from labelgrow.inference import word_log_probs
+    from labelgrow.metrics import f1_table
+
+    words = sum(len(s.tokens) for s in sentences)
+    measured: dict[str, dict[str, Any]] = {}
+    for name, model in models.items():
+        started = time.perf_counter()
+        log_probs = word_log_probs(model, tokenizer, sentences, batch_size, max_length, progress=True, desc=name)
+        seconds = time.perf_counter() - started
+        tags = [p.tags for p in log_probs.decode(decode)]
+        measured[name] = {
+            "seconds": round(seconds, 3),
+            "words_per_second": round(words / max(seconds, 1e-9), 1),
+            "f1": f1_table(score(sentences, tags, old_types, new_types)),
+        }
+    return measured
+
+
 def inference_settings(args: InferenceArguments, state) -> dict[str, Any]:
     """``predict_corpus`` keyword arguments from a command's shared inference options."""
     from labelgrow.inference import precision_dtype

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from labelgrow.labels import entity_types
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
-GROUPS = ("old", "new")
 
 
 @dataclass(kw_only=True)
@@ -169,33 +167,15 @@ def quantize_int8(source: Path, target: Path) -> None:
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, use_external_data_format=external)
 
 
-def f1_table(scores: dict[str, Any]) -> dict[str, dict[str, float | None]]:
-    """``{language: {"old": F1, "new": F1}}`` (None where the gold has no entity of that group) from
-    metrics.score."""
-    return {
-        lang: {g: (block[g]["f1"] if block.get(g) and block[g].get("support") else None) for g in GROUPS}
-        for lang, block in scores["languages"].items()
-    }
-
-
-def drops(reference: dict, exported: dict) -> dict[str, dict[str, float]]:
-    """PyTorch F1 minus the export's, per language and group where the gold has entities."""
-    return {
-        lang: {g: reference[lang][g] - exported[lang][g] for g in GROUPS if reference[lang][g] is not None}
-        for lang in reference
-    }
-
-
 def run_export(args: ExportArguments) -> ExportResult:
     """Export ``args.model`` to OUTPUT/model.onnx (and model_int8.onnx), check each file against the PyTorch model
     on ``args.data`` (``passed``: no language and label group loses more than ``args.tolerance`` F1 points) and
     write OUTPUT/export.json. ``check_passed`` turns a failed check into an error."""
     from labelgrow.data import load_corpus
-    from labelgrow.evaluation import model_labels, old_and_new_types
-    from labelgrow.inference import word_log_probs
+    from labelgrow.evaluation import measure_models, model_labels, old_and_new_types
     from labelgrow.labels import LabelMap, check_known_tags
     from labelgrow.languages import assign_corpus_languages
-    from labelgrow.metrics import score
+    from labelgrow.metrics import f1_drops
     from labelgrow.modeling import load_base
     from labelgrow.outputs import RUN_FILE, read_run_record
 
@@ -229,28 +209,16 @@ def run_export(args: ExportArguments) -> ExportResult:
     if record.exists():
         shutil.copy(record, output / RUN_FILE)
 
-    words = sum(len(s.tokens) for s in corpus.sentences)
     runners = {"pytorch": model, **{name: OnnxTokenClassifier(path, model.config) for name, path in files.items()}}
-    variants: dict[str, dict[str, Any]] = {}
-    for name, runner in runners.items():
-        started = time.perf_counter()
-        log_probs = word_log_probs(
-            runner, base.tokenizer, corpus.sentences, args.batch_size, args.max_length, progress=True, desc=name
-        )
-        seconds = time.perf_counter() - started
-        tags = [p.tags for p in log_probs.decode(args.decode)]
-        f1 = f1_table(score(corpus.sentences, tags, old_types, new_types))
+    variants = measure_models(
+        runners, base.tokenizer, corpus.sentences, old_types, new_types, args.batch_size, args.max_length, args.decode
+    )
+    for name, variant in variants.items():
         path = files.get(name)
-        variants[name] = {
-            "file": path.name if path else args.model,
-            "megabytes": onnx_megabytes(path) if path else None,
-            "seconds": round(seconds, 3),
-            "words_per_second": round(words / max(seconds, 1e-9), 1),
-            "f1": f1,
-        }
+        variant.update(file=path.name if path else args.model, megabytes=onnx_megabytes(path) if path else None)
     reference = variants["pytorch"]["f1"]
     for name in files:
-        lost = drops(reference, variants[name]["f1"])
+        lost = f1_drops(reference, variants[name]["f1"])
         worst = max((v for per in lost.values() for v in per.values()), default=0.0)
         variants[name].update({"drop": lost, "worst_drop": worst, "passed": worst <= args.tolerance})
     result = ExportResult(
@@ -263,7 +231,7 @@ def run_export(args: ExportArguments) -> ExportResult:
         data={
             "files": corpus.files,
             "sentences": len(corpus.sentences),
-            "words": words,
+            "words": sum(len(s.tokens) for s in corpus.sentences),
             "languages": corpus.languages(),
         },
         variants=variants,

@@ -69,7 +69,8 @@ def _extend(args: ExtendArguments, state, output: Path, callbacks: list | None =
     planned = plan(args)
     models = build_models(args, planned, state, output)
     trainer, train_output, metrics, report = train(args, planned, models, state, output, callbacks)
-    write(args, planned, models, trainer, train_output, metrics, report, state, output, started)
+    loss = loss_record(args, models.loss_config)
+    write(args, planned, models, loss, trainer, train_output, metrics, report, state, output, started)
     return ExtendResult(output, list(planned.labels.labels), metrics, report)
 
 
@@ -115,7 +116,7 @@ def plan(args: ExtendArguments) -> Plan:
         _warn_unseen_types(train.sentences, validation.sentences)
     _log_corpus("train", train)
     if args.rehearsal:
-        rehearsal = assign_corpus_languages(_rehearsal_corpus(args.rehearsal, args.given_lang), args, "--rehearsal")
+        rehearsal = assign_corpus_languages(unlabelled_corpus(args.rehearsal, args.given_lang), args, "--rehearsal")
         _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
         train.sentences.extend(rehearsal.sentences)
         train.files.extend(rehearsal.files)
@@ -124,9 +125,10 @@ def plan(args: ExtendArguments) -> Plan:
     return Plan(config, labels, tokenizer, parents, train, validation, rehearsed)
 
 
-def _rehearsal_corpus(sources, lang):
-    """``--rehearsal``: text without the new types (one text per line, or CoNLL whose tags are dropped), trained as
-    all-O: the teacher's distillation decides among O and the old labels, and no word may become a new type."""
+def unlabelled_corpus(sources, lang):
+    """Raw text (one text per line, or CoNLL whose tags are dropped) as all-O sentences: ``--rehearsal`` (the
+    teacher's distillation decides among O and the old labels, and no word may become a new type) and compress's
+    ``--raw`` (distillation alone)."""
     from labelgrow.data import Corpus, read_unlabelled
 
     sentences = read_unlabelled(sources, "auto", lang)
@@ -328,7 +330,7 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
         eval_dataset=validation.sentences if validation else None,  # Trainer checks it exists; evaluate() scores
         eval_sentences=validation.sentences if validation else (),
         old_types=planned.labels.old_types,
-        new_types=list(args.new_labels),
+        new_types=list(planned.labels.new_types),
         max_length=models.max_length,
         head_learning_rate=args.head_learning_rate,
         frozen_modules=models.frozen.modules,
@@ -352,17 +354,43 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
     return trainer, train_output, metrics, getattr(trainer, "last_eval_report", None)
 
 
-def write(args, planned: Plan, models: Models, trainer, train_output, metrics, report, state, output, started):
+def loss_record(args: ExtendArguments, loss) -> dict[str, Any]:
+    """labelgrow.json's "loss": the mode, its settings and the sentence that says what it does."""
+    from labelgrow.losses import describe_loss
+
+    return {
+        "mode": loss.mode,
+        "target": loss.kd_target,
+        "alpha": args.kd_alpha,
+        "temperature": args.kd_temperature,
+        "pseudo_label_threshold": args.pseudo_label_threshold,
+        "description": describe_loss(loss),
+    }
+
+
+def write(
+    args,
+    planned: Plan,
+    models: Models,
+    loss: dict,
+    trainer,
+    train_output,
+    metrics,
+    report,
+    state,
+    output,
+    started,
+    kind: str = "extend",
+):
     """Save the model (every process calls it: FSDP/DeepSpeed gather), then on the main process labelgrow.json
-    and the model card (outputs.RunRecord), published into ``output`` with labelgrow.json last."""
+    and the model card (outputs.RunRecord, with ``loss`` as its "loss"), published into ``output`` with
+    labelgrow.json last. ``args`` is any TrainingOptions with ``base`` and ``to_dict()`` (extend, compress)."""
     staging = output / ".staging"
     trainer.save_model(str(staging))
     if state.is_main_process:
-        from labelgrow.losses import describe_loss
         from labelgrow.outputs import RunRecord, publish
 
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; everything is in labelgrow.json
-        loss = models.loss_config
         record = RunRecord(
             base=args.base,
             output=str(output),
@@ -370,14 +398,7 @@ def write(args, planned: Plan, models: Models, trainer, train_output, metrics, r
             parents=planned.parents,
             train=planned.train,
             validation=planned.validation,
-            loss={
-                "mode": loss.mode,
-                "target": loss.kd_target,
-                "alpha": args.kd_alpha,
-                "temperature": args.kd_temperature,
-                "pseudo_label_threshold": args.pseudo_label_threshold,
-                "description": describe_loss(loss),
-            },
+            loss=loss,
             settings=args.to_dict(),
             frozen=models.frozen,
             stats=models.stats,
@@ -398,6 +419,7 @@ def write(args, planned: Plan, models: Models, trainer, train_output, metrics, r
             },
             metrics=metrics,
             validation_report=report,
+            kind=kind,
         )
         record.write(staging)
         publish(staging, output)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from labelgrow.configuration import SCORE_MODES
 from labelgrow.data import Sentence
@@ -285,3 +286,23 @@ def refine_to_parents(
         if target is not None and target in parents.get(type_, ()):
             out[start : end + 1] = [f"B-{target}", *[f"I-{target}"] * (end - start)]
     return out
+
+
+F1_GROUPS = ("old", "new")
+
+
+def f1_table(scores: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """``{language: {"old": F1, "new": F1}}`` from ``score`` (None where the gold has no entity of that group):
+    the compact view ``export`` and ``compress`` compare models by."""
+    return {
+        lang: {g: (block[g]["f1"] if block.get(g) and block[g].get("support") else None) for g in F1_GROUPS}
+        for lang, block in scores["languages"].items()
+    }
+
+
+def f1_drops(reference: dict, other: dict) -> dict[str, dict[str, float]]:
+    """The reference's F1 minus the other model's, per language and group where the gold has entities."""
+    return {
+        lang: {g: reference[lang][g] - other[lang][g] for g in F1_GROUPS if reference[lang][g] is not None}
+        for lang in reference
+    }

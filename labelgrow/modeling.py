@@ -1,9 +1,11 @@
-"""Loading the base model, growing the student's classifier (the one place it happens) and freezing layers."""
+"""Loading the base model, growing the student's classifier (the one place it happens), freezing layers, and shrinking
+the encoder for `compress` (the one place that happens)."""
 
 from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -272,4 +274,48 @@ def interpolate_with_teacher(student: nn.Module, teacher: nn.Module, weight: flo
             raise LabelgrowError(f"cannot interpolate {name}: {shapes}")
         target = mine[: other.shape[0]] if mine.dim() else mine  # a grown classifier: its old rows
         target.mul_(weight).add_(other.to(mine.dtype), alpha=1.0 - weight)
+    return student
+
+
+LAYER_SELECTIONS = ("every-other", "first", "last")
+
+
+def select_layers(total: int, count: int, select: str = "every-other") -> list[int]:
+    """Which of ``total`` encoder layers a ``count``-layer student keeps (``labelgrow compress --select``):
+    ``every-other`` spreads them evenly and always keeps the last (the head was trained on its output; 6 of 12:
+    1, 3, 5, 7, 9, 11), ``first``/``last`` take a block, or explicit comma-separated indices ("0,2,4")."""
+    if select in LAYER_SELECTIONS:
+        if not 1 <= count <= total:
+            raise LabelgrowError(f"--layers {count}: must be between 1 and the model's {total} encoder layers")
+        if select == "first":
+            return list(range(count))
+        if select == "last":
+            return list(range(total - count, total))
+        return [round((i + 1) * total / count) - 1 for i in range(count)]
+    try:
+        indices = [int(x) for x in select.split(",") if x.strip()]
+    except ValueError:
+        raise LabelgrowError(
+            f"--select {select!r}: one of {', '.join(LAYER_SELECTIONS)}, or layer indices such as 0,2,4"
+        ) from None
+    bad = [i for i in indices if not 0 <= i < total]
+    if not indices or bad:
+        raise LabelgrowError(f"--select {select}: layer indices must be in 0..{total - 1} (the model has {total})")
+    if indices != sorted(set(indices)):
+        raise LabelgrowError(f"--select {select}: give each layer once, in increasing order")
+    return indices
+
+
+def shrink_encoder(model: nn.Module, keep: Sequence[int]) -> nn.Module:
+    """A copy of ``model`` with only the encoder layers ``keep`` (in order), its embeddings and head copied
+    exactly; the config says the new depth, so ``from_pretrained`` loads the saved student as it is."""
+    student = copy.deepcopy(model)
+    layers = encoder_layers(student)
+    kept = nn.ModuleList([layers[i] for i in keep])
+    for new_index, layer in enumerate(kept):  # attention modules that know their depth (caches, logs)
+        for module in layer.modules():
+            if isinstance(getattr(module, "layer_idx", None), int):
+                module.layer_idx = new_index
+    replace_module(student, layers, kept)
+    student.config.num_hidden_layers = len(kept)
     return student

@@ -17,7 +17,8 @@ from labelgrow.report import LABEL_HEADER, label_rows, language_header, language
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "labelgrow.json"
-SETTINGS_IN_CARD = ("epochs", "max_steps", "learning_rate", "batch_size", "freeze_layers", "seed")
+# the settings the model card names (those a run has: compress has no freeze_layers, extend no layers)
+SETTINGS_IN_CARD = ("epochs", "max_steps", "learning_rate", "batch_size", "freeze_layers", "layers", "select", "seed")
 
 
 def prepare_output(output: Path, overwrite: bool, resume: bool) -> None:
@@ -127,7 +128,9 @@ def model_card(run: dict[str, Any]) -> str:
         loss_mode=run["loss"]["mode"],
         loss_description=run["loss"]["description"],
         frozen=run["parameters"]["summary"],
-        settings=", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in SETTINGS_IN_CARD if settings[k] is not None),
+        settings=", ".join(
+            f"{k.replace('_', ' ')} {settings[k]}" for k in SETTINGS_IN_CARD if settings.get(k) is not None
+        ),
         train_files=", ".join(f["path"] for f in run["data"]["train"]),
         evaluations=evaluation_table(run["training"].get("evaluations") or [], run["languages"]),
         language_table=markdown_table(language_header(False), language_rows(report)) if report else "",
@@ -138,7 +141,10 @@ def model_card(run: dict[str, Any]) -> str:
         else "",
         history=markdown_table(
             ["round", "base", "labels added", "created"],
-            [[str(i), f"`{h['base']}`", ", ".join(h["new_types"]), h["created"]] for i, h in enumerate(history, 1)],
+            [
+                [str(i), f"`{h['base']}`", ", ".join(h["new_types"]) or f"({h.get('kind', '-')})", h["created"]]
+                for i, h in enumerate(history, 1)
+            ],
         )
         if len(history) > 1
         else "",
@@ -214,6 +220,7 @@ class RunRecord:
     training: dict[str, Any]
     metrics: dict[str, float]
     validation_report: dict | None
+    kind: str = "extend"  # what made this checkpoint: "extend" (new labels) or "compress" (fewer layers)
     created: str = field(default_factory=lambda: utc_now())
 
     def as_dict(self) -> dict[str, Any]:
@@ -221,6 +228,7 @@ class RunRecord:
         found = versions()
         run = {
             "labelgrow_version": found["labelgrow"],
+            "kind": self.kind,
             "created": self.created,
             "base": self.base,
             "output": self.output,
@@ -290,5 +298,8 @@ def label_history(base: str, run: dict[str, Any]) -> list[dict[str, Any]]:
     """Every round that grew this model: the base's own history (from its labelgrow.json) and this round."""
     earlier = read_run_record(base).get("history", [])
     this = {k: run[k] for k in ("base", "created", "old_labels", "new_types", "metrics")}
+    this["kind"] = run.get("kind", "extend")
+    if this["kind"] != "extend":  # compress keeps the labels: nothing was added in this step
+        this["new_types"] = []
     this["train"] = [{k: f[k] for k in ("path", "sha256") if k in f} for f in run["data"]["train"]]
     return [*earlier, this]

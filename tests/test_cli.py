@@ -190,7 +190,7 @@ def test_resume_continues_from_the_last_checkpoint(teacher_dir, data_dir, tmp_pa
     assert code == 2 and "nothing to resume" in err
 
 
-@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate"])
+@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate", "compress"])
 def test_cli_defaults_are_the_library_defaults(command):
     """The CLI and the Python API must not drift apart: every option's default equals the dataclass default."""
     import dataclasses
@@ -199,12 +199,13 @@ def test_cli_defaults_are_the_library_defaults(command):
 
     from labelgrow.annotating import AnnotateArguments
     from labelgrow.cli import app
+    from labelgrow.compression import CompressArguments
     from labelgrow.configuration import EvalArguments, ExtendArguments
     from labelgrow.diffing import DiffArguments
     from labelgrow.prediction import PredictArguments
 
     classes = {"extend": ExtendArguments, "eval": EvalArguments, "predict": PredictArguments, "diff": DiffArguments}
-    cls = {**classes, "annotate": AnnotateArguments}[command]
+    cls = {**classes, "annotate": AnnotateArguments, "compress": CompressArguments}[command]
     click_command = typer.main.get_command(app).commands[command]
     defaults = {p.name: p.default for p in click_command.params}
     for field in dataclasses.fields(cls):

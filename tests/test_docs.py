@@ -9,7 +9,7 @@ import pytest
 USAGE = Path(__file__).resolve().parents[1] / "docs" / "usage.md"
 
 
-@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate", "export"])
+@pytest.mark.parametrize("command", ["extend", "eval", "predict", "diff", "annotate", "export", "compress"])
 def test_usage_documents_every_option(command):
     import typer.main
 
@@ -40,11 +40,13 @@ API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
         "DiffArguments",
         "AnnotateArguments",
         "ExportArguments",
+        "CompressArguments",
         "ExtendResult",
         "EvalResult",
         "DiffResult",
         "AnnotateResult",
         "ExportResult",
+        "CompressResult",
     ],
 )
 def test_api_page_documents_every_field(name):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from labelgrow.errors import LabelgrowError
-from labelgrow.exporting import ExportArguments, OnnxTokenClassifier, drops, export, export_onnx, run_export
+from labelgrow.exporting import ExportArguments, OnnxTokenClassifier, export, export_onnx, run_export
 from tests.helpers import run_cli
 from tests.tiny_models import OLD_LABELS, build_lexicon_model, build_lexicon_tokenizer, build_token_classifier
 
@@ -99,12 +99,6 @@ def test_the_command_shows_the_table_before_it_refuses(grown, tmp_path, monkeypa
     code, stdout, err = run_cli(args, monkeypatch, capsys)
     assert code == 2 and "export check failed: model_int8.onnx loses up to" in err
     assert "onnx-int8" in stdout and "NO" in stdout and "export check passed" not in stdout
-
-
-def test_drops_compare_only_what_the_gold_has():
-    reference = {"en": {"old": 90.0, "new": 80.0}, "zh": {"old": None, "new": 50.0}}
-    exported = {"en": {"old": 89.5, "new": 80.0}, "zh": {"old": 0.0, "new": 40.0}}
-    assert drops(reference, exported) == {"en": {"old": 0.5, "new": 0.0}, "zh": {"new": 10.0}}
 
 
 def test_export_cli_prints_the_check_and_refuses_bad_input(grown, tmp_path, monkeypatch, capsys):

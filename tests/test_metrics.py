@@ -157,3 +157,11 @@ def test_check_parents_names_what_is_not_a_label():
 def test_metrics_and_report_import_without_torch():
     code = "import sys, labelgrow.metrics, labelgrow.report; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_f1_drops_compare_only_what_the_gold_has():
+    from labelgrow.metrics import f1_drops
+
+    reference = {"en": {"old": 90.0, "new": 80.0}, "zh": {"old": None, "new": 50.0}}
+    exported = {"en": {"old": 89.5, "new": 80.0}, "zh": {"old": 0.0, "new": 40.0}}
+    assert f1_drops(reference, exported) == {"en": {"old": 0.5, "new": 0.0}, "zh": {"new": 10.0}}

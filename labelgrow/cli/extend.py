@@ -10,7 +10,6 @@ from labelgrow.cli.app import app
 from labelgrow.cli.options import (
     DATA,
     DISTILLATION,
-    HARDWARE,
     OUTPUT,
     TRAINING,
     AllowPickleOption,
@@ -18,11 +17,36 @@ from labelgrow.cli.options import (
     CpuOption,
     DetectLanguagesOption,
     DetectThresholdOption,
+    EpochsOption,
+    EvalBatchSizeOption,
+    EvalStepsOption,
+    FreezeEmbeddingsOption,
+    GradientAccumulationOption,
+    HeadLearningRateOption,
+    KdAlphaOption,
+    KdTemperatureOption,
+    KeepCheckpointsOption,
     LabelMapOption,
     LangOption,
+    LearningRateOption,
+    LoggingStepsOption,
     MaxLengthOption,
+    MaxStepsOption,
+    MinStepsOption,
+    OverwriteRunOption,
     ParentOption,
+    ReportToOption,
+    ResumeOption,
+    SaveStepsOption,
+    SeedOption,
+    ShareFrozenLayersOption,
+    TeacherPrecisionOption,
+    TrainBatchSizeOption,
+    TrainBf16Option,
+    TrainFp16Option,
     TrustRemoteCodeOption,
+    WarmupRatioOption,
+    WeightDecayOption,
 )
 from labelgrow.configuration import ExtendArguments, KdMode, KdTarget, TeacherPrecision  # light: no torch
 
@@ -82,37 +106,15 @@ def extend_command(
     label_all_subwords: Annotated[
         bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).", rich_help_panel=DATA)
     ] = False,
-    epochs: Annotated[float, typer.Option(help="Training epochs.", rich_help_panel=TRAINING)] = 3.0,
-    max_steps: Annotated[
-        int | None,
-        typer.Option(help="Stop after this many optimizer steps (overrides --epochs).", rich_help_panel=TRAINING),
-    ] = None,
-    min_steps: Annotated[
-        int,
-        typer.Option(
-            help="Small data: raise --epochs until training takes at least this many optimizer steps (0: off; "
-            "--max-steps wins).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = 100,
-    learning_rate: Annotated[
-        float, typer.Option(help="Peak learning rate (linear decay, warm-up).", rich_help_panel=TRAINING)
-    ] = 5e-5,
-    head_learning_rate: Annotated[
-        float | None,
-        typer.Option(
-            help="Peak learning rate of the classifier (the new rows start far from their target).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = 3e-3,
-    batch_size: Annotated[int, typer.Option(help="Windows per device per step.", rich_help_panel=TRAINING)] = 16,
-    gradient_accumulation_steps: Annotated[
-        int, typer.Option(help="Steps to accumulate per update.", rich_help_panel=TRAINING)
-    ] = 1,
-    warmup_ratio: Annotated[
-        float, typer.Option(help="Fraction of steps for learning-rate warm-up, in [0, 1).", rich_help_panel=TRAINING)
-    ] = 0.1,
-    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.", rich_help_panel=TRAINING)] = 0.01,
+    epochs: EpochsOption = 3.0,
+    max_steps: MaxStepsOption = None,
+    min_steps: MinStepsOption = 100,
+    learning_rate: LearningRateOption = 5e-5,
+    head_learning_rate: HeadLearningRateOption = 3e-3,
+    batch_size: TrainBatchSizeOption = 16,
+    gradient_accumulation_steps: GradientAccumulationOption = 1,
+    warmup_ratio: WarmupRatioOption = 0.1,
+    weight_decay: WeightDecayOption = 0.01,
     freeze_layers: Annotated[
         str,
         typer.Option(
@@ -122,7 +124,7 @@ def extend_command(
             rich_help_panel=TRAINING,
         ),
     ] = 2,
-    freeze_embeddings: Annotated[bool, typer.Option(help="Freeze the embeddings.", rich_help_panel=TRAINING)] = True,
+    freeze_embeddings: FreezeEmbeddingsOption = True,
     freeze_old_rows: Annotated[
         bool,
         typer.Option(
@@ -139,20 +141,14 @@ def extend_command(
             rich_help_panel=TRAINING,
         ),
     ] = False,
-    seed: Annotated[int, typer.Option(help="Random seed.", rich_help_panel=TRAINING)] = 42,
-    eval_steps: Annotated[
-        int | None, typer.Option(help="Evaluate every N steps instead of every epoch.", rich_help_panel=TRAINING)
-    ] = None,
-    logging_steps: Annotated[int, typer.Option(help="Log the loss every N steps.", rich_help_panel=TRAINING)] = 10,
+    seed: SeedOption = 42,
+    eval_steps: EvalStepsOption = None,
+    logging_steps: LoggingStepsOption = 10,
     kd: Annotated[
         KdMode, typer.Option(help="The loss (see docs/method.md).", rich_help_panel=DISTILLATION)
     ] = KdMode.O_AWARE,
-    kd_alpha: Annotated[
-        float, typer.Option(help="Weight of the distillation term.", rich_help_panel=DISTILLATION)
-    ] = 0.5,
-    kd_temperature: Annotated[
-        float, typer.Option(help="Distillation temperature.", rich_help_panel=DISTILLATION)
-    ] = 2.0,
+    kd_alpha: KdAlphaOption = 0.5,
+    kd_temperature: KdTemperatureOption = 2.0,
     kd_target: Annotated[
         KdTarget,
         typer.Option(
@@ -177,53 +173,19 @@ def extend_command(
             rich_help_panel=DISTILLATION,
         ),
     ] = False,
-    teacher_precision: Annotated[
-        TeacherPrecision,
-        typer.Option(
-            help="auto: the training precision under --bf16/--fp16, else bf16 where the device runs it natively, "
-            "else fp32.",
-            rich_help_panel=DISTILLATION,
-        ),
-    ] = TeacherPrecision.AUTO,
-    share_frozen_layers: Annotated[
-        bool,
-        typer.Option(
-            help="The teacher reads the student's frozen embeddings/layers instead of computing and holding its own "
-            "(checked exact at start; see docs/method.md).",
-            rich_help_panel=DISTILLATION,
-        ),
-    ] = True,
+    teacher_precision: TeacherPrecisionOption = TeacherPrecision.AUTO,
+    share_frozen_layers: ShareFrozenLayersOption = True,
     max_length: MaxLengthOption = None,
-    eval_batch_size: Annotated[
-        int, typer.Option(help="Windows per device for validation.", rich_help_panel=HARDWARE)
-    ] = 32,
-    bf16: Annotated[
-        bool, typer.Option(help="bfloat16 mixed precision (teacher runs in bf16).", rich_help_panel=HARDWARE)
-    ] = False,
-    fp16: Annotated[
-        bool, typer.Option(help="float16 mixed precision (teacher runs in fp16).", rich_help_panel=HARDWARE)
-    ] = False,
+    eval_batch_size: EvalBatchSizeOption = 32,
+    bf16: TrainBf16Option = False,
+    fp16: TrainFp16Option = False,
     cpu: CpuOption = False,
     output: Annotated[str, typer.Option(help="Directory for the grown checkpoint.", rich_help_panel=OUTPUT)] = ...,  # type: ignore[assignment]  (required; declared here so that its panel comes last)
-    overwrite: Annotated[
-        bool, typer.Option(help="Replace an existing labelgrow output directory.", rich_help_panel=OUTPUT)
-    ] = False,
-    resume: Annotated[
-        bool, typer.Option(help="Continue an interrupted run from its last checkpoint.", rich_help_panel=OUTPUT)
-    ] = False,
-    save_steps: Annotated[
-        int | None, typer.Option(help="Save a resumable checkpoint every N steps.", rich_help_panel=OUTPUT)
-    ] = None,
-    keep_checkpoints: Annotated[
-        bool, typer.Option(help="Keep output/checkpoints after training.", rich_help_panel=OUTPUT)
-    ] = False,
-    report_to: Annotated[
-        str,
-        typer.Option(
-            help="Trainer logging integrations, comma-separated (tensorboard, wandb, ...); none: off.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = "none",
+    overwrite: OverwriteRunOption = False,
+    resume: ResumeOption = False,
+    save_steps: SaveStepsOption = None,
+    keep_checkpoints: KeepCheckpointsOption = False,
+    report_to: ReportToOption = "none",
     trust_remote_code: TrustRemoteCodeOption = False,
     allow_pickle: AllowPickleOption = False,
     config: ConfigOption = None,

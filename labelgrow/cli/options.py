@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labelgrow.configuration import Decoding
+from labelgrow.configuration import Decoding, TeacherPrecision
 
 # The help panels every command sorts its options into.
 DATA = "Data"
@@ -110,4 +110,88 @@ DetectLanguagesOption = Annotated[
 DetectThresholdOption = Annotated[
     float,
     typer.Option(help="A sentence whose detected language is less likely than this stays und.", rich_help_panel=DATA),
+]
+
+
+# What every command that trains takes (extend, compress): labelgrow.configuration.TrainingOptions.
+EpochsOption = Annotated[float, typer.Option(help="Training epochs.", rich_help_panel=TRAINING)]
+MaxStepsOption = Annotated[
+    int | None,
+    typer.Option(help="Stop after this many optimizer steps (overrides --epochs).", rich_help_panel=TRAINING),
+]
+MinStepsOption = Annotated[
+    int,
+    typer.Option(
+        help="Small data: raise --epochs until training takes at least this many optimizer steps (0: off; "
+        "--max-steps wins).",
+        rich_help_panel=TRAINING,
+    ),
+]
+LearningRateOption = Annotated[
+    float, typer.Option(help="Peak learning rate (linear decay, warm-up).", rich_help_panel=TRAINING)
+]
+HeadLearningRateOption = Annotated[
+    float | None,
+    typer.Option(
+        help="Peak learning rate of the classifier (the new rows start far from their target).",
+        rich_help_panel=TRAINING,
+    ),
+]
+TrainBatchSizeOption = Annotated[int, typer.Option(help="Windows per device per step.", rich_help_panel=TRAINING)]
+GradientAccumulationOption = Annotated[
+    int, typer.Option(help="Steps to accumulate per update.", rich_help_panel=TRAINING)
+]
+WarmupRatioOption = Annotated[
+    float, typer.Option(help="Fraction of steps for learning-rate warm-up, in [0, 1).", rich_help_panel=TRAINING)
+]
+WeightDecayOption = Annotated[float, typer.Option(help="AdamW weight decay.", rich_help_panel=TRAINING)]
+FreezeEmbeddingsOption = Annotated[bool, typer.Option(help="Freeze the embeddings.", rich_help_panel=TRAINING)]
+SeedOption = Annotated[int, typer.Option(help="Random seed.", rich_help_panel=TRAINING)]
+EvalStepsOption = Annotated[
+    int | None, typer.Option(help="Evaluate every N steps instead of every epoch.", rich_help_panel=TRAINING)
+]
+LoggingStepsOption = Annotated[int, typer.Option(help="Log the loss every N steps.", rich_help_panel=TRAINING)]
+KdAlphaOption = Annotated[float, typer.Option(help="Weight of the distillation term.", rich_help_panel=DISTILLATION)]
+KdTemperatureOption = Annotated[float, typer.Option(help="Distillation temperature.", rich_help_panel=DISTILLATION)]
+TeacherPrecisionOption = Annotated[
+    TeacherPrecision,
+    typer.Option(
+        help="auto: the training precision under --bf16/--fp16, else bf16 where the device runs it natively, "
+        "else fp32.",
+        rich_help_panel=DISTILLATION,
+    ),
+]
+ShareFrozenLayersOption = Annotated[
+    bool,
+    typer.Option(
+        help="The teacher reads the student's frozen embeddings/layers instead of computing and holding its own "
+        "(checked exact at start; see docs/method.md).",
+        rich_help_panel=DISTILLATION,
+    ),
+]
+EvalBatchSizeOption = Annotated[int, typer.Option(help="Windows per device for validation.", rich_help_panel=HARDWARE)]
+TrainBf16Option = Annotated[
+    bool, typer.Option(help="bfloat16 mixed precision (teacher runs in bf16).", rich_help_panel=HARDWARE)
+]
+TrainFp16Option = Annotated[
+    bool, typer.Option(help="float16 mixed precision (teacher runs in fp16).", rich_help_panel=HARDWARE)
+]
+OverwriteRunOption = Annotated[
+    bool, typer.Option(help="Replace an existing labelgrow output directory.", rich_help_panel=OUTPUT)
+]
+ResumeOption = Annotated[
+    bool, typer.Option(help="Continue an interrupted run from its last checkpoint.", rich_help_panel=OUTPUT)
+]
+SaveStepsOption = Annotated[
+    int | None, typer.Option(help="Save a resumable checkpoint every N steps.", rich_help_panel=OUTPUT)
+]
+KeepCheckpointsOption = Annotated[
+    bool, typer.Option(help="Keep output/checkpoints after training.", rich_help_panel=OUTPUT)
+]
+ReportToOption = Annotated[
+    str,
+    typer.Option(
+        help="Trainer logging integrations, comma-separated (tensorboard, wandb, ...); none: off.",
+        rich_help_panel=OUTPUT,
+    ),
 ]

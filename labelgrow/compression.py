@@ -1,0 +1,333 @@
+"""``labelgrow compress``: a smaller, faster student built from a grown model and distilled from it.
+
+The student is the model itself with fewer encoder layers (``modeling.select_layers``/``shrink_encoder``: the
+embeddings, the chosen layers and the head copied exactly), trained with knowledge distillation from the full model
+on **all** its labels plus cross-entropy on gold entities. Gold data that annotates only some types (the new-type
+data ``extend`` was trained on) is safe: a gold-O word there may be an old entity, so it gets no CE, only the full
+model's distribution (the o-aware loss of losses.py with every label "old"); ``--raw`` text gets KD alone.
+``--no-distill`` trains the same small architecture on the gold alone (CE on every word), the baseline that answers
+whether distillation is worth it. With ``--eval-data`` the full model and the student are scored side by side
+(parameters, size on disk, words/s, F1 per language x old/new labels) into OUTPUT/compress.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelgrow.configuration import (
+    Decoding,
+    LanguageArguments,
+    RuntimeArguments,
+    TrainingOptions,
+    _as_list,
+    _check,
+    check_label_map,
+    choice,
+)
+from labelgrow.errors import LabelgrowError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LAYERS = 6
+COMPRESS_FILE = "compress.json"
+
+
+@dataclass(kw_only=True)
+class CompressArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
+    """Everything ``labelgrow compress`` needs. Training options are extend's, with a higher learning rate and no
+    separate head rate: every layer of the student moved (its layer 3 now reads layer 1's output) while the head is
+    already trained."""
+
+    model: str
+    output: str
+    train: list[Any] = field(default_factory=list)  # gold data (any subset of the model's types annotated)
+    raw: list[Any] = field(default_factory=list)  # unlabelled text (one per line, or CoNLL with tags dropped): KD only
+    validation: list[Any] = field(default_factory=list)
+    eval_data: list[Any] = field(default_factory=list)  # gold data: the full model and the student side by side
+    label_map: str | None = None
+    layers: int | None = None  # None: 6, or with --select indices, their number
+    select: str = "every-other"
+    distill: bool = True  # False: the same small architecture on the gold alone (the baseline)
+    learning_rate: float = 1e-4
+    head_learning_rate: float | None = None
+    decode: str = "bio"  # for --eval-data
+
+    def __post_init__(self) -> None:
+        for name in ("train", "raw", "validation", "eval_data"):
+            setattr(self, name, _as_list(getattr(self, name)))
+        _check(bool(self.model), "--model is required: the grown model to compress")
+        _check(bool(self.output), "--output is required: the directory to write the small model to")
+        _check(
+            bool(self.train or self.raw),
+            "--train or --raw is required: the student learns from the full model on text (gold data, raw text, "
+            "or both)",
+        )
+        _check(self.distill or bool(self.train), "--no-distill trains on gold alone: give --train")
+        _check(self.distill or not self.raw, "--raw is text for distillation; --no-distill cannot use it")
+        _check(self.layers is None or self.layers >= 1, f"--layers must be >= 1, not {self.layers}")
+        if "," in self.select or self.select.strip().isdigit():
+            count = len([x for x in self.select.split(",") if x.strip()])
+            _check(
+                self.layers in (None, count), f"--layers {self.layers} but --select {self.select} names {count} layers"
+            )
+            self.layers = count
+        elif self.layers is None:
+            self.layers = DEFAULT_LAYERS
+        self.decode = choice(self.decode, Decoding, "--decode")
+        self.check_training(bool(self.validation))
+        self.check_runtime()
+        self.check_languages()
+        check_label_map(self.label_map)
+
+    @property
+    def base(self) -> str:
+        """The model the student comes from (labelgrow.json's "base")."""
+        return self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        data = asdict(self)
+        for key in ("train", "raw", "validation", "eval_data"):
+            data[key] = [str(x) for x in data[key]]
+        return data
+
+
+@dataclass
+class CompressResult:
+    output: Path
+    layers: list[int]
+    comparison: dict[str, Any] | None  # compress.json, when --eval-data was given
+
+
+def loss_record(args: CompressArguments, loss) -> dict[str, Any]:
+    """labelgrow.json's "loss" for a compressed student."""
+    if args.distill:
+        description = (
+            f"KD (T={args.kd_temperature}, alpha={args.kd_alpha}) from the full model on all labels on every word "
+            "without a gold entity (gold O may be an unannotated entity; raw text is all such words), full CE "
+            "towards gold entities"
+        )
+    else:
+        description = "CE on the gold of every word, no teacher (the small architecture trained directly)"
+    return {
+        "mode": "distill" if args.distill else "direct",
+        "alpha": args.kd_alpha if args.distill else 0.0,
+        "temperature": args.kd_temperature,
+        "description": description,
+    }
+
+
+def compress(args: CompressArguments | None = None, /, **kwargs: Any) -> CompressResult:
+    """Build, train and write a student with fewer layers (``compress(model=..., output=..., train=[...])``);
+    with ``eval_data``, score the full model and the student side by side."""
+    from accelerate import PartialState
+
+    from labelgrow.outputs import prepare_output, remove_if_unfinished
+    from labelgrow.terminal import quiet_transformers
+
+    if args is None:
+        args = CompressArguments(**kwargs)
+    elif kwargs:
+        raise TypeError("pass either a CompressArguments or keyword arguments, not both")
+    state = PartialState(cpu=args.cpu)
+    output = Path(args.output)
+    created = not output.exists()
+    if state.is_main_process:
+        prepare_output(output, args.overwrite, args.resume)
+    state.wait_for_everyone()
+    try:
+        with quiet_transformers():
+            return _compress(args, state, output)
+    except BaseException:
+        if created and state.is_main_process:
+            remove_if_unfinished(output)
+        raise
+
+
+def _plan(args: CompressArguments):
+    """The labels (the model's own, old and new as its labelgrow.json says), tokenizer and data, checked."""
+    from labelgrow.data import Corpus, load_corpus
+    from labelgrow.extension import Plan, unlabelled_corpus
+    from labelgrow.labels import LabelMap, LabelSet, check_known_tags, old_labels_from_config
+    from labelgrow.languages import assign_corpus_languages
+    from labelgrow.modeling import load_config, load_tokenizer
+    from labelgrow.outputs import read_run_record
+
+    config = load_config(args.model, args.trust_remote_code, "--model")
+    labels = old_labels_from_config(config)
+    if len(labels) < 2:
+        raise LabelgrowError(f"--model {args.model} has no trained token-classification head to compress")
+    run = read_run_record(args.model)
+    label_set = LabelSet(tuple(labels), ())
+    if run.get("labels") == labels and run.get("new_types"):
+        label_set = LabelSet(tuple(run["old_labels"]), tuple(run["new_types"]))
+    tokenizer = load_tokenizer(args.model, config, args.trust_remote_code)
+    label_map = LabelMap.read(args.label_map) if args.label_map else None
+    hint = "Map them with --label-map (target O drops a type)."
+    train = Corpus()
+    if args.train:
+        train = assign_corpus_languages(load_corpus(args.train, args.given_lang, label_map), args, "--train")
+        check_known_tags(train.sentences, label_set.labels, "the training data", hint)
+    raw = 0
+    if args.raw:
+        text = assign_corpus_languages(unlabelled_corpus(args.raw, args.given_lang), args, "--raw")
+        raw = len(text.sentences)
+        train.sentences.extend(text.sentences)
+        train.files.extend(text.files)
+        train.detected.update(text.detected)
+    validation = None
+    if args.validation:
+        validation = assign_corpus_languages(
+            load_corpus(args.validation, args.given_lang, label_map), args, "--validation"
+        )
+        check_known_tags(validation.sentences, label_set.labels, "the validation data", hint)
+    logger.info(
+        "compress %s: %d gold sentence(s), %d raw; labels %s",
+        args.model,
+        len(train.sentences) - raw,
+        raw,
+        " ".join(label_set.labels),
+    )
+    return Plan(config, label_set, tokenizer, dict(run.get("parents") or {}), train, validation, raw)
+
+
+def _build(args: CompressArguments, planned, state):
+    """The full model (the teacher), the student with fewer layers, the loss and the encoded training windows."""
+    from labelgrow.extension import Models
+    from labelgrow.features import as_features, encode, max_input_length
+    from labelgrow.losses import LossConfig
+    from labelgrow.modeling import encoder_layers, freeze, load_base, select_layers, shrink_encoder
+
+    base = load_base(args.model, args.trust_remote_code, args.allow_pickle, planned.config, planned.tokenizer)
+    total = len(encoder_layers(base.teacher))
+    keep = select_layers(total, args.layers, args.select)
+    student = shrink_encoder(base.teacher, keep).train().requires_grad_(True)
+    logger.info("student: encoder layers %s of %d (--select %s)", ",".join(map(str, keep)), total, args.select)
+    frozen = freeze(student, 0, args.freeze_embeddings)
+    logger.info("%s", frozen)
+    labels = planned.labels
+    max_length = max_input_length(base.config, planned.tokenizer, args.max_length)
+    windows, stats = encode(planned.train.sentences, planned.tokenizer, max_length, labels.label2id)
+    stats.log("train")
+    # every label is "old" for this loss: on gold-O words the unbiased CE is then exactly 0 and KD on all labels
+    # decides; gold entities get full CE. --no-distill: plain CE on all words.
+    every = len(labels.labels)
+    if args.distill:
+        loss = LossConfig("o-aware", args.kd_alpha, args.kd_temperature, 0.0, every, labels.outside_id)
+        teacher = base.teacher
+    else:
+        loss = LossConfig("none", num_old=every, outside_id=labels.outside_id)
+        teacher = base.teacher = None
+    return Models(base, student, frozen, loss, teacher, as_features(windows), stats, max_length), keep
+
+
+def _compress(args: CompressArguments, state, output: Path) -> CompressResult:
+    from labelgrow.extension import train, write
+
+    started = time.time()
+    planned = _plan(args)
+    models, keep = _build(args, planned, state)
+    trainer, train_output, metrics, report = train(args, planned, models, state, output)
+    loss = loss_record(args, models.loss_config)
+    write(args, planned, models, loss, trainer, train_output, metrics, report, state, output, started, "compress")
+    comparison = None
+    if args.eval_data and state.is_main_process:
+        comparison = compare(args, planned, output, keep)
+    return CompressResult(output, keep, comparison)
+
+
+def directory_megabytes(path: str | Path) -> float | None:
+    """The size of a checkpoint's weight files (safetensors or pickles), or None for a hub id."""
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    weights = [f for f in path.iterdir() if f.suffix in (".safetensors", ".bin") and f.name != "training_args.bin"]
+    return round(sum(f.stat().st_size for f in weights) / 2**20, 1)
+
+
+def compare(args: CompressArguments, planned, output: Path, keep: list[int]) -> dict[str, Any]:
+    """The full model and the student on ``--eval-data``, measured one after the other in this process:
+    parameters, megabytes on disk, words/s and F1 per language x old/new labels, and the student's drop."""
+    from labelgrow.data import load_corpus
+    from labelgrow.evaluation import measure_models
+    from labelgrow.labels import LabelMap, check_known_tags
+    from labelgrow.languages import assign_corpus_languages
+    from labelgrow.metrics import f1_drops
+    from labelgrow.modeling import load_token_classifier
+
+    label_map = LabelMap.read(args.label_map) if args.label_map else None
+    corpus = assign_corpus_languages(load_corpus(args.eval_data, args.given_lang, label_map), args, "--eval-data")
+    check_known_tags(corpus.sentences, planned.labels.labels, "the evaluation data", "Map them with --label-map.")
+    models = {
+        "full": load_token_classifier(args.model, args.trust_remote_code, args.allow_pickle).eval(),
+        "student": load_token_classifier(str(output), args.trust_remote_code, args.allow_pickle).eval(),
+    }
+    labels = planned.labels
+    measured = measure_models(
+        models,
+        planned.tokenizer,
+        corpus.sentences,
+        labels.old_types,
+        list(labels.new_types),
+        args.eval_batch_size,
+        args.max_length,
+        args.decode,
+    )
+    for name, model in models.items():
+        measured[name]["parameters"] = sum(p.numel() for p in model.parameters())
+        measured[name]["megabytes"] = directory_megabytes(args.model if name == "full" else output)
+        measured[name]["layers"] = model.config.num_hidden_layers
+    measured["student"]["drop"] = f1_drops(measured["full"]["f1"], measured["student"]["f1"])
+    measured["student"]["speedup"] = round(
+        measured["student"]["words_per_second"] / max(measured["full"]["words_per_second"], 1e-9), 2
+    )
+    comparison = {
+        "model": args.model,
+        "student": str(output),
+        "kept_layers": keep,
+        "distill": args.distill,
+        "decode": args.decode,
+        "data": {"files": corpus.files, "sentences": len(corpus.sentences), "languages": corpus.languages()},
+        "old_types": labels.old_types,
+        "new_types": list(labels.new_types),
+        "models": measured,
+    }
+    (output / COMPRESS_FILE).write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return comparison
+
+
+def comparison_table(comparison: dict[str, Any]) -> str:
+    """One row per model and language: old and new F1, the student's drop, layers, parameters, MB, words/s."""
+    from labelgrow.report import text_table
+
+    def fmt(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1f}"
+
+    rows = []
+    full = comparison["models"]["full"]
+    for name, model in comparison["models"].items():
+        speed = model["words_per_second"] / max(full["words_per_second"], 1e-9)
+        for lang, f1 in model["f1"].items():
+            drop = model.get("drop", {}).get(lang, {})
+            rows.append(
+                [
+                    name,
+                    lang,
+                    fmt(f1["old"]),
+                    fmt(f1["new"]),
+                    fmt(drop.get("old")),
+                    fmt(drop.get("new")),
+                    str(model["layers"]),
+                    f"{model['parameters'] / 1e6:.1f}M",
+                    fmt(model["megabytes"]),
+                    f"{model['words_per_second']:.0f} ({speed:.2f}x)",
+                ]
+            )
+    header = ["model", "lang", "old F1", "new F1", "old drop", "new drop", "layers", "params", "MB", "words/s"]
+    return text_table(header, rows)
