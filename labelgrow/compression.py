@@ -126,28 +126,13 @@ def loss_record(args: CompressArguments, loss) -> dict[str, Any]:
 def compress(args: CompressArguments | None = None, /, **kwargs: Any) -> CompressResult:
     """Build, train and write a student with fewer layers (``compress(model=..., output=..., train=[...])``);
     with ``eval_data``, score the full model and the student side by side."""
-    from accelerate import PartialState
-
-    from labelgrow.outputs import prepare_output, remove_if_unfinished
-    from labelgrow.terminal import quiet_transformers
+    from labelgrow.extension import run_into_output
 
     if args is None:
         args = CompressArguments(**kwargs)
     elif kwargs:
         raise TypeError("pass either a CompressArguments or keyword arguments, not both")
-    state = PartialState(cpu=args.cpu)
-    output = Path(args.output)
-    created = not output.exists()
-    if state.is_main_process:
-        prepare_output(output, args.overwrite, args.resume)
-    state.wait_for_everyone()
-    try:
-        with quiet_transformers():
-            return _compress(args, state, output)
-    except BaseException:
-        if created and state.is_main_process:
-            remove_if_unfinished(output)
-        raise
+    return run_into_output(args, lambda state, output: _compress(args, state, output))
 
 
 def _plan(args: CompressArguments):
@@ -304,30 +289,13 @@ def compare(args: CompressArguments, planned, output: Path, keep: list[int]) -> 
 
 def comparison_table(comparison: dict[str, Any]) -> str:
     """One row per model and language: old and new F1, the student's drop, layers, parameters, MB, words/s."""
-    from labelgrow.report import text_table
+    from labelgrow.report import side_by_side_table
 
-    def fmt(x: float | None) -> str:
-        return "-" if x is None else f"{x:.1f}"
-
-    rows = []
-    full = comparison["models"]["full"]
-    for name, model in comparison["models"].items():
-        speed = model["words_per_second"] / max(full["words_per_second"], 1e-9)
-        for lang, f1 in model["f1"].items():
-            drop = model.get("drop", {}).get(lang, {})
-            rows.append(
-                [
-                    name,
-                    lang,
-                    fmt(f1["old"]),
-                    fmt(f1["new"]),
-                    fmt(drop.get("old")),
-                    fmt(drop.get("new")),
-                    str(model["layers"]),
-                    f"{model['parameters'] / 1e6:.1f}M",
-                    fmt(model["megabytes"]),
-                    f"{model['words_per_second']:.0f} ({speed:.2f}x)",
-                ]
-            )
-    header = ["model", "lang", "old F1", "new F1", "old drop", "new drop", "layers", "params", "MB", "words/s"]
-    return text_table(header, rows)
+    return side_by_side_table(
+        comparison["models"],
+        "full",
+        [
+            ("layers", lambda m: str(m["layers"])),
+            ("params", lambda m: f"{m['parameters'] / 1e6:.1f}M"),
+        ],
+    )

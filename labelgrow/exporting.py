@@ -266,30 +266,9 @@ def export(args: ExportArguments | None = None, /, **kwargs: Any) -> ExportResul
 
 
 def export_table(result: ExportResult) -> str:
-    """One row per file and language: F1 of the old and new labels, the drop against PyTorch, size and speed."""
-    from labelgrow.report import text_table
+    """One row per file and language: F1 of the old and new labels, the drop against PyTorch, size and speed, and
+    whether the file passed."""
+    from labelgrow.report import side_by_side_table
 
-    def fmt(x: float | None) -> str:
-        return "-" if x is None else f"{x:.1f}"
-
-    reference = result.variants["pytorch"]
-    rows = []
-    for name, variant in result.variants.items():
-        speed = variant["words_per_second"] / max(reference["words_per_second"], 1e-9)
-        for lang, f1 in variant["f1"].items():
-            drop = variant.get("drop", {}).get(lang, {})
-            rows.append(
-                [
-                    name,
-                    lang,
-                    fmt(f1["old"]),
-                    fmt(f1["new"]),
-                    fmt(drop.get("old")),
-                    fmt(drop.get("new")),
-                    fmt(variant["megabytes"]),
-                    f"{variant['words_per_second']:.0f} ({speed:.2f}x)",
-                    {True: "yes", False: "NO"}.get(variant.get("passed"), "-"),
-                ]
-            )
-    header = ["file", "lang", "old F1", "new F1", "old drop", "new drop", "MB", "words/s", "passed"]
-    return text_table(header, rows)
+    passed = ("passed", lambda v: {True: "yes", False: "NO"}.get(v.get("passed"), "-"))
+    return side_by_side_table(result.variants, "pytorch", after=[passed], name="file")

@@ -34,31 +34,36 @@ def extend(args: ExtendArguments | None = None, /, *, callbacks: list | None = N
     ``callbacks`` (transformers ``TrainerCallback`` objects) are handed to the Trainer.
     Only the main process writes files; under ``accelerate launch`` every process runs this same function.
     """
-    from accelerate import PartialState
-
     if args is None:
         args = ExtendArguments(**kwargs)
     elif kwargs:
         raise TypeError("pass either an ExtendArguments or keyword arguments, not both")
+    return run_into_output(args, lambda state, output: _extend(args, state, output, callbacks))
+
+
+def run_into_output(args, body):
+    """Run a training command's ``body(state, output)`` (extend, compress) on every process: the main process
+    prepares ``args.output`` first (refusing a non-empty directory unless ``--overwrite``/``--resume``), the others
+    log warnings only, transformers' chatter is quieted, and an output directory this run created is removed
+    again if it fails before labelgrow.json is written."""
+    from accelerate import PartialState
+
+    from labelgrow.outputs import prepare_output, remove_if_unfinished
+    from labelgrow.terminal import quiet_transformers
+
     state = PartialState(cpu=args.cpu)
     if not state.is_main_process:
         logging.getLogger("labelgrow").setLevel(logging.WARNING)
     output = Path(args.output)
     created = not output.exists()
     if state.is_main_process:
-        from labelgrow.outputs import prepare_output
-
         prepare_output(output, args.overwrite, args.resume)
     state.wait_for_everyone()
     try:
-        from labelgrow.terminal import quiet_transformers
-
         with quiet_transformers():
-            return _extend(args, state, output, callbacks)
+            return body(state, output)
     except BaseException:
         if created and state.is_main_process:
-            from labelgrow.outputs import remove_if_unfinished
-
             remove_if_unfinished(output)
         raise
 

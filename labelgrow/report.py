@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from labelgrow.metrics import ALL, CHANGES, change_totals
 
@@ -299,3 +301,33 @@ def diff_markdown(report: dict) -> str:
             "",
         ]
     )
+
+
+def side_by_side_table(
+    models: dict[str, dict[str, Any]],
+    reference: str,
+    before: list[tuple[str, Callable[[dict], str]]] = (),
+    after: list[tuple[str, Callable[[dict], str]]] = (),
+    name: str = "model",
+) -> str:
+    """Models measured on the same data (``evaluation.measure_models``, plus ``megabytes`` and a ``drop`` against
+    ``reference``), one row per model and language: old/new F1, the drop, the ``before`` columns, MB, words/s
+    (and relative to the reference), the ``after`` columns. ``export`` and ``compress`` print it."""
+
+    def fmt(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1f}"
+
+    rows = []
+    base_speed = max(models[reference]["words_per_second"], 1e-9)
+    for key, model in models.items():
+        speed = f"{model['words_per_second']:.0f} ({model['words_per_second'] / base_speed:.2f}x)"
+        for lang, f1 in model["f1"].items():
+            drop = model.get("drop", {}).get(lang, {})
+            rows.append(
+                [key, lang, fmt(f1["old"]), fmt(f1["new"]), fmt(drop.get("old")), fmt(drop.get("new"))]
+                + [column(model) for _, column in before]
+                + [fmt(model["megabytes"]), speed]
+                + [column(model) for _, column in after]
+            )
+    header = [name, "lang", "old F1", "new F1", "old drop", "new drop", *(h for h, _ in before), "MB", "words/s"]
+    return text_table([*header, *(h for h, _ in after)], rows)

@@ -150,6 +150,17 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert f"reusing {out / 'teacher-s3'} (trained by labelgrow code {'0' * 16}" in kept.stderr
     assert "training ->" not in kept.stderr
     assert json.loads((out / "results.json").read_text())["teachers"][0]["code"] == "0" * 16
+    # the compress benchmark on this run's grown model and data: full, distilled and direct side by side
+    small = tmp_path / "compress"
+    script = [sys.executable, str(ROOT / "benchmarks" / "compress_facility.py"), "--layers", "2", "--cpu"]
+    model = str(out / "methods" / "t3" / "default-s1")
+    run_benchmark([*script, "--model", model, "--data", str(out / "data"), "--out", str(small), "--quick"])
+    compressed = json.loads((small / "results.json").read_text())
+    assert [compressed["models"][m]["layers"] for m in ("full", "distilled", "direct")] == [3, 2, 2]
+    distilled = json.loads((small / "distilled" / "labelgrow.json").read_text())
+    assert distilled["kind"] == "compress" and distilled["training"]["global_steps"] == 10
+    assert set(compressed["models"]["distilled"]["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
+    assert "| direct | 2 |" in (small / "results.md").read_text()
 
 
 def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):

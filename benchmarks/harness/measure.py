@@ -1,4 +1,5 @@
-"""Run `labelgrow.extend` in a fresh process and report its wall time and peak resident memory."""
+"""Run a training command of labelgrow (`extend`, `compress`) in a fresh process and report its wall time and peak
+resident memory."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ CHILD = """
 import json, resource, sys, time
 import labelgrow
 start = time.perf_counter()
-result = labelgrow.extend(**json.loads(sys.argv[1]))
+result = getattr(labelgrow, sys.argv[1])(**json.loads(sys.argv[2]))
 wall = time.perf_counter() - start
 run = json.loads((result.output / "labelgrow.json").read_text())
 print("RESULT " + json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -20,9 +21,10 @@ print("RESULT " + json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(
 """
 
 
-def extend_measured(config: dict[str, Any], what: str) -> dict[str, Any]:
-    """``labelgrow.extend(**config)`` in a child process; its wall time, peak RSS (MB) and step count."""
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(config)], capture_output=True, text=True)
+def extend_measured(config: dict[str, Any], what: str, command: str = "extend") -> dict[str, Any]:
+    """``labelgrow.extend(**config)`` (or another training ``command``: ``compress``) in a child process; its wall
+    time, peak RSS (MB) and step count."""
+    done = subprocess.run([sys.executable, "-c", CHILD, command, json.dumps(config)], capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{what} failed:\n{done.stderr[-3000:]}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
