@@ -165,11 +165,12 @@ def markdown(result: dict[str, Any]) -> str:
         speed = m["words_per_second"] / max(full["words_per_second"], 1e-9)
         share_old = 100 * m["old_mean"] / max(full["old_mean"], 1e-9)
         share_new = 100 * m["new_mean"] / max(full["new_mean"], 1e-9)
+        rss = f"{cost['peak_rss_mb'] / 1024:.1f} GB" if cost else "-"
         lines.append(
             f"| {name} | {m['layers']} | {m['parameters'] / 1e6:.1f}M | {m['megabytes']} | "
             f"{m['words_per_second']:.0f} ({speed:.2f}x) | {m['old_mean']:.1f} ({share_old:.0f}%) | "
             f"{m['new_mean']:.1f} ({share_new:.0f}%) | {cost.get('train_s', '-')} | "
-            f"{round(cost['peak_rss_mb'] / 1024, 1) if cost else '-'} GB |"
+            f"{rss} |"
         )
     for key, title in (("old_f1", "old-label F1 per language (WikiANN test)"), ("new_f1", "FACILITY F1 per language")):
         langs = list(full[key])
