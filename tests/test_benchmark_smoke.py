@@ -382,3 +382,17 @@ def test_freeze_sweep_puts_each_figure_against_the_depth(teacher_dir, encoder_di
     (out / "depth.md").unlink()
     run_benchmark([*cmd, "--render-only"])
     assert (out / "depth.md").exists()
+
+
+def test_a_finished_run_replaced_by_other_settings_says_what_differs(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.runs import changed_settings
+
+    run = tmp_path / "teacher-s45"
+    run.mkdir()
+    stamp = {"base": "/work/wt/runs/me5s-xlmr", "seed": 45, "_labelgrow_code": "a" * 16}
+    (run / "benchmark-settings.json").write_text(json.dumps({**stamp, "base": "/work/main/runs/me5s-xlmr"}))
+    assert changed_settings(run, stamp) == ""  # unfinished (no labelgrow.json): nothing is being replaced
+    (run / "labelgrow.json").write_text("{}")
+    assert changed_settings(run, stamp) == "base: '/work/main/runs/me5s-xlmr' -> '/work/wt/runs/me5s-xlmr'"
+    assert changed_settings(run, {**stamp, "base": "/work/main/runs/me5s-xlmr"}) == ""

@@ -72,6 +72,16 @@ def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> boo
     return made == stamp
 
 
+def changed_settings(output: Path, stamp: dict[str, Any]) -> str:
+    """How the finished run at ``output`` was made differently from ``stamp`` ("" where there is none)."""
+    settings = output / "benchmark-settings.json"
+    if not (output / "labelgrow.json").exists() or not settings.exists():
+        return ""
+    made = json.loads(settings.read_text())
+    keys = sorted(k for k in set(made) | set(stamp) if made.get(k) != stamp.get(k))
+    return "; ".join(f"{k}: {made.get(k)!r} -> {stamp.get(k)!r}" for k in keys)
+
+
 def trained_by(output: Path) -> str | None:
     """The code digest of the labelgrow that made the run at ``output`` (None where it was not made here)."""
     settings = output / "benchmark-settings.json"
@@ -88,6 +98,9 @@ def train_once(config: dict[str, Any], what: str, any_code: bool = False) -> dic
         other = "" if made_by == code_digest() else f" (trained by labelgrow code {made_by}, not {code_digest()})"
         print(f"{what}: reusing {output}{other}", file=sys.stderr, flush=True)
         return json.loads((output / "benchmark-cost.json").read_text())
+    changed = changed_settings(output, stamp)
+    if changed:  # say what differs before a finished run is replaced (a relative path resolved elsewhere, say)
+        print(f"{what}: {output} was made with other settings ({changed}); training again", file=sys.stderr)
     print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
     cost = extend_measured(config, what)
     (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))
