@@ -105,7 +105,7 @@ class CompressResult:
     comparison: dict[str, Any] | None  # compress.json, when --eval-data was given
 
 
-def loss_record(args: CompressArguments, loss) -> dict[str, Any]:
+def loss_record(args: CompressArguments) -> dict[str, Any]:
     """labelgrow.json's "loss" for a compressed student."""
     if args.distill:
         description = (
@@ -141,13 +141,15 @@ def _plan(args: CompressArguments):
     from labelgrow.extension import Plan, unlabelled_corpus
     from labelgrow.labels import LabelMap, LabelSet, check_known_tags, old_labels_from_config
     from labelgrow.languages import assign_corpus_languages
-    from labelgrow.modeling import load_config, load_tokenizer
+    from labelgrow.modeling import load_config, load_tokenizer, select_layers
     from labelgrow.outputs import read_run_record
 
     config = load_config(args.model, args.trust_remote_code, "--model")
     labels = old_labels_from_config(config)
     if len(labels) < 2:
         raise LabelgrowError(f"--model {args.model} has no trained token-classification head to compress")
+    if isinstance(getattr(config, "num_hidden_layers", None), int):  # --layers/--select checked before any weight
+        select_layers(config.num_hidden_layers, args.layers, args.select)
     run = read_run_record(args.model)
     label_set = LabelSet(tuple(labels), ())
     if run.get("labels") == labels and run.get("new_types"):
@@ -219,7 +221,7 @@ def _compress(args: CompressArguments, state, output: Path) -> CompressResult:
     planned = _plan(args)
     models, keep = _build(args, planned, state)
     trainer, train_output, metrics, report = train(args, planned, models, state, output)
-    loss = loss_record(args, models.loss_config)
+    loss = loss_record(args)
     write(args, planned, models, loss, trainer, train_output, metrics, report, state, output, started, "compress")
     comparison = None
     if args.eval_data and state.is_main_process:

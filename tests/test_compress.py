@@ -180,7 +180,7 @@ def test_compress_refuses_bad_input_in_one_line(grown, tmp_path, monkeypatch, ca
 def test_compress_names_an_empty_raw_file_and_needs_some_text(grown, tmp_path, monkeypatch, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n", encoding="utf-8")
-    base = ["compress", "--model", str(grown / "grown"), "--output", str(tmp_path / "o")]
+    base = ["compress", "--model", str(grown / "grown"), "--output", str(tmp_path / "o"), "--layers", "2"]
     code, _, err = run_cli([*base, "--raw", str(empty)], monkeypatch, capsys)
     assert code == 2 and str(empty) in err, err
     code, _, err = run_cli(base, monkeypatch, capsys)
