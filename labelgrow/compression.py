@@ -184,7 +184,7 @@ def _plan(args: CompressArguments):
     return Plan(config, label_set, tokenizer, dict(run.get("parents") or {}), train, validation, raw)
 
 
-def _build(args: CompressArguments, planned, state):
+def _build(args: CompressArguments, planned):
     """The full model (the teacher), the student with fewer layers, the loss and the encoded training windows."""
     from labelgrow.extension import Models
     from labelgrow.features import as_features, encode, max_input_length
@@ -219,7 +219,7 @@ def _compress(args: CompressArguments, state, output: Path) -> CompressResult:
 
     started = time.time()
     planned = _plan(args)
-    models, keep = _build(args, planned, state)
+    models, keep = _build(args, planned)
     trainer, train_output, metrics, report = train(args, planned, models, state, output)
     loss = loss_record(args)
     write(args, planned, models, loss, trainer, train_output, metrics, report, state, output, started, "compress")
