@@ -28,6 +28,7 @@ from labelgrow.configuration import (
     _check,
     check_label_map,
     choice,
+    settings_dict,
 )
 from labelgrow.errors import LabelgrowError
 
@@ -90,12 +91,8 @@ class CompressArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
         return self.model
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        data = asdict(self)
-        for key in ("train", "raw", "validation", "eval_data"):
-            data[key] = [str(x) for x in data[key]]
-        return data
+        """JSON-safe settings for labelgrow.json, as extend's."""
+        return settings_dict(self, ("train", "raw", "validation", "eval_data"))
 
 
 @dataclass

@@ -289,10 +289,16 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe settings for labelgrow.json (in-memory datasets are named, not dumped)."""
-        data = asdict(self)
-        for key in ("train", "validation", "rehearsal"):
-            data[key] = [str(x) if isinstance(x, str | Path) else f"<{type(x).__name__}>" for x in data[key]]
-        return data
+        return settings_dict(self, ("train", "validation", "rehearsal"))
+
+
+def settings_dict(args: Any, sources: tuple[str, ...]) -> dict[str, Any]:
+    """A training command's arguments as JSON-safe settings: each of the ``sources`` fields (lists of paths or
+    in-memory datasets) keeps its paths and names its datasets by type instead of dumping them."""
+    data = asdict(args)
+    for key in sources:
+        data[key] = [str(x) if isinstance(x, str | Path) else f"<{type(x).__name__}>" for x in data[key]]
+    return data
 
 
 def _as_list(value: Any) -> list[Any]:
