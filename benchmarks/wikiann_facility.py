@@ -81,7 +81,7 @@ METHODS = [
         "rehearsal-parents",
         {"rehearsal_parents": True},
         rehearsal="rehearsal_all",
-        cells="first",
+        cells="grid",  # the candidate for the default: measured on every cell, as the default is
     ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
