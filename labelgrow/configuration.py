@@ -243,6 +243,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
     rehearsal_parents: bool = False  # on rehearsal words the teacher tags with a --parent type, allow the child
     label_all_subwords: bool = False
+    add_tokens: str | None = None  # one word per line: whole-word tokens with embedding rows of their own
     teacher_cache: bool = False
     reset_head: bool = False
 
@@ -257,6 +258,9 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
             raise LabelgrowError("--output is required: the directory to write the grown model to")
         if not self.base:
             raise LabelgrowError("--base is required: a hub id or a local checkpoint directory")
+        if self.add_tokens is not None:
+            self.add_tokens = str(self.add_tokens)
+            _check(Path(self.add_tokens).is_file(), f"--add-tokens {self.add_tokens}: no such file")
         self.check_training(bool(self.validation))
         if isinstance(self.freeze_layers, str) and self.freeze_layers != "all":
             _check(

@@ -90,6 +90,7 @@ class Plan:
     train: Any  # data.Corpus: the training sentences, rehearsal text included
     validation: Any | None
     rehearsal_sentences: int = 0  # the last this many training sentences are --rehearsal text
+    domain: Any | None = None  # vocabulary.DomainWords: the --add-tokens words, already in the tokenizer
 
 
 def plan(args: ExtendArguments) -> Plan:
@@ -104,6 +105,11 @@ def plan(args: ExtendArguments) -> Plan:
     labels = LabelSet(tuple(old_labels_from_config(config)), tuple(args.new_labels))
     tokenizer = load_tokenizer(args.base, config, args.trust_remote_code)
     logger.info("labels: %s (old) + %s (new)", " ".join(labels.old), " ".join(labels.new))
+    domain = None
+    if args.add_tokens:  # before any data is tokenised: every window sees the added words
+        from labelgrow.vocabulary import add_domain_words
+
+        domain = add_domain_words(tokenizer, args.add_tokens)
     parents = parse_parents(args.parent)
     check_parents(parents, args.new_labels, labels.old_types)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
@@ -127,7 +133,7 @@ def plan(args: ExtendArguments) -> Plan:
         train.files.extend(rehearsal.files)
         train.detected.update(rehearsal.detected)
     rehearsed = len(rehearsal.sentences) if args.rehearsal else 0
-    return Plan(config, labels, tokenizer, parents, train, validation, rehearsed)
+    return Plan(config, labels, tokenizer, parents, train, validation, rehearsed, domain)
 
 
 def unlabelled_corpus(sources, lang):
@@ -260,17 +266,27 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     windows, stats = encode(planned.train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
     student = build_student(base, labels, args.trust_remote_code, args.allow_pickle)
+    if planned.domain is not None:
+        from labelgrow.vocabulary import grow_embeddings
+
+        for model in (student, base.teacher):  # the same rows: teacher and student agree at step 0
+            if model is not None:
+                grow_embeddings(model, planned.domain)
     if args.reset_head:
         from labelgrow.modeling import reset_classifier
 
         reset_classifier(student)
         logger.warning("--reset-head: the classifier starts afresh; the old rows are not kept (a baseline)")
     frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
+    if planned.domain is not None and args.freeze_embeddings:
+        from labelgrow.vocabulary import train_added_rows
+
+        train_added_rows(student, frozen, planned.domain.first_id)
     logger.info("%s", frozen)
     if args.freeze_old_rows:
         from labelgrow.modeling import freeze_old_rows
 
-        freeze_old_rows(student, labels.num_old)
+        frozen.fixed_rows += freeze_old_rows(student, labels.num_old)
         logger.info("the classifier's %d old rows are fixed: only the new rows learn there", labels.num_old)
     mode = args.kd if base.teacher is not None else "none"
     if mode != args.kd:
@@ -339,6 +355,7 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
         max_length=models.max_length,
         head_learning_rate=args.head_learning_rate,
         frozen_modules=models.frozen.modules,
+        fixed_rows=models.frozen.fixed_rows,
         frozen_layers=models.frozen.frozen_layers,
         share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,
@@ -425,6 +442,7 @@ def write(
             metrics=metrics,
             validation_report=report,
             kind=kind,
+            added_tokens=planned.domain.record() if planned.domain is not None else None,
         )
         record.write(staging)
         publish(staging, output)

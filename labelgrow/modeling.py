@@ -216,11 +216,17 @@ class FreezeSummary:
     frozen_layers: int
     embeddings_frozen: bool
     modules: list[nn.Module] = field(default_factory=list, repr=False)  # frozen blocks, run without dropout
+    # parameters of which some rows train and the others are held fixed by a gradient hook (--freeze-old-rows,
+    # --add-tokens): the optimizer must not decay them, or the fixed rows would shrink
+    fixed_rows: list[str] = field(default_factory=list)
+    added_rows: int = 0  # embedding rows of --add-tokens words, trained although the embeddings are frozen
 
     def __str__(self) -> str:
+        added = f" but the {self.added_rows} added token rows" if self.embeddings_frozen and self.added_rows else ""
         return (
             f"trainable parameters: {self.trainable:,} of {self.total:,} ({100 * self.trainable / self.total:.1f}%); "
-            f"frozen: {'embeddings, ' if self.embeddings_frozen else ''}{self.frozen_layers} encoder layer(s)"
+            f"frozen: {'embeddings' + added + ', ' if self.embeddings_frozen else ''}{self.frozen_layers} encoder "
+            "layer(s)"
         )
 
 
@@ -241,20 +247,27 @@ def freeze(model: nn.Module, layers: int | str, embeddings: bool = True) -> Free
     return FreezeSummary(trainable, total, layers, embeddings, modules)
 
 
-def freeze_old_rows(model: nn.Module, num_old: int) -> None:
-    """Keep the classifier's first ``num_old`` rows (the base's labels) fixed: their gradient is zeroed, so with a
-    frozen encoder the old logits stay the teacher's exactly and only the new rows learn ("Learn or Recall?", 2024).
-    The classifier has no weight decay in labelgrow's optimizer, so zero gradients leave the rows untouched."""
-    head = find_classifier(model)
+def fix_leading_rows(model: nn.Module, parameter: nn.Parameter, count: int) -> str:
+    """Train ``parameter`` except its first ``count`` rows, whose gradient is zeroed. Adam then never moves them
+    (zero gradient, zero moments), provided the optimizer gives the parameter no weight decay: returns its name
+    for FreezeSummary.fixed_rows, which labelgrow's trainer keeps out of weight decay."""
 
-    def zero_old(grad: torch.Tensor) -> torch.Tensor:
+    def zero_fixed(grad: torch.Tensor) -> torch.Tensor:
         grad = grad.clone()
-        grad[:num_old] = 0
+        grad[:count] = 0
         return grad
 
-    head.weight.register_hook(zero_old)
-    if head.bias is not None:
-        head.bias.register_hook(zero_old)
+    parameter.requires_grad_(True)
+    parameter.register_hook(zero_fixed)
+    return next(n for n, p in model.named_parameters() if p is parameter)
+
+
+def freeze_old_rows(model: nn.Module, num_old: int) -> list[str]:
+    """Keep the classifier's first ``num_old`` rows (the base's labels) fixed, so with a frozen encoder the old
+    logits stay the teacher's exactly and only the new rows learn ("Learn or Recall?", 2024). Returns the names
+    of the parameters with fixed rows."""
+    head = find_classifier(model)
+    return [fix_leading_rows(model, p, num_old) for p in (head.weight, head.bias) if p is not None]
 
 
 @torch.no_grad()

@@ -221,6 +221,7 @@ class RunRecord:
     metrics: dict[str, float]
     validation_report: dict | None
     kind: str = "extend"  # what made this checkpoint: "extend" (new labels) or "compress" (fewer layers)
+    added_tokens: dict[str, Any] | None = None  # vocabulary.DomainWords.record(): the --add-tokens words
     created: str = field(default_factory=lambda: utc_now())
 
     def as_dict(self) -> dict[str, Any]:
@@ -242,6 +243,7 @@ class RunRecord:
             "loss": self.loss,
             "settings": self.settings,
             "parameters": {"trainable": self.frozen.trainable, "total": self.frozen.total, "summary": str(self.frozen)},
+            "added_tokens": self.added_tokens,
             "data": {
                 "train": describe_files(self.train.files, Counter(s.path for s in self.train.sentences)),
                 "validation": describe_files(self.validation.files, Counter(s.path for s in self.validation.sentences))

@@ -40,6 +40,7 @@ class LabelgrowTrainer(Trainer):
         new_types: Sequence[str] = (),
         max_length: int | None = None,
         head_learning_rate: float | None = None,
+        fixed_rows: Sequence[str] = (),
         frozen_modules: Sequence[nn.Module] = (),
         frozen_layers: int = 0,
         share_frozen_layers: bool = True,
@@ -48,6 +49,7 @@ class LabelgrowTrainer(Trainer):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.head_learning_rate = head_learning_rate
+        self.fixed_rows = set(fixed_rows)  # parameters with rows held fixed by a gradient hook: never decayed
         self.loss_config = loss_config
         self.eval_sentences = list(eval_sentences)
         self.old_types, self.new_types = list(old_types), list(new_types)
@@ -78,6 +80,11 @@ class LabelgrowTrainer(Trainer):
         """Two training windows, to check that the shared-trunk teacher computes what the full one does."""
         batch = self.data_collator([self.train_dataset[i] for i in range(min(2, len(self.train_dataset)))])
         return {k: batch[k].to(self.args.device) for k in ("input_ids", "attention_mask")}
+
+    def get_decay_parameter_names(self, model) -> list[str]:
+        """The Trainer's choice less the parameters with fixed rows: decoupled weight decay would move those rows
+        although their gradient is zero."""
+        return [n for n in super().get_decay_parameter_names(model) if n not in self.fixed_rows]
 
     def create_optimizer(self, model=None):
         """AdamW with the classifier in its own group at ``head_learning_rate``: the new rows start as a copy of

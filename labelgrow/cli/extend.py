@@ -106,6 +106,15 @@ def extend_command(
     label_all_subwords: Annotated[
         bool, typer.Option(help="Label continuation sub-words too (B-X -> I-X).", rich_help_panel=DATA)
     ] = False,
+    add_tokens: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="Domain words, one per line (e.g. courier company names): each becomes one token whose embedding "
+            "row starts as the mean of its old sub-words and trains even with frozen embeddings.",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
     epochs: EpochsOption = 3.0,
     max_steps: MaxStepsOption = None,
     min_steps: MinStepsOption = 100,
