@@ -34,8 +34,10 @@ from harness.corpora import (
     to,
 )
 from harness.data import (
+    entity_words,
     multiconer_dev,
     source_types,
+    split_words,
     subset,
     wikiann_rehearsal,
     wikiann_retention,
@@ -86,6 +88,12 @@ METHODS = [
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),
+    Method(
+        "labelgrow + --add-tokens (FACILITY words of the training data in 3+ sub-words)",
+        "add-tokens",
+        file_options={"add_tokens": "facility_words"},
+        cells="first",
+    ),
     Method("labelgrow + --teacher-cache", "cache", {"teacher_cache": True}, cells="first"),
     FULL_DATA,
     Method(
@@ -120,6 +128,13 @@ def prepare(args, out: Path) -> dict[str, Any]:
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = files["new_eval_map"] = write_map(data / "facility-only.tsv", FACILITY_ONLY, types)
     files["full_map"] = write_map(data / "full.tsv", FULL, types)
+    # --add-tokens: what a user would list -- the facility words of their own data that occur twice or more and
+    # that the teacher's tokenizer splits into 3+ sub-words (labelgrow skips one-token words anyway)
+    # (on --quick's few sentences: any facility word)
+    frequent = entity_words(files["new"], FACILITY_TYPES, 2) or entity_words(files["new"], FACILITY_TYPES, 1)
+    words = split_words(frequent, args.teacher or args.encoder, min_pieces=3) or frequent
+    files["facility_words"] = data / "facility-words.txt"
+    files["facility_words"].write_text("".join(f"{w}\n" for w in words), encoding="utf-8")
     return files
 
 

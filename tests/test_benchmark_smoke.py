@@ -53,7 +53,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     recipe.write_text(
         "teacher-sentences: 2\nnew-sentences: 2\neval-sentences: 2\nnew-eval-sentences: 2\nrehearsal-sentences: 2\n"
         "epochs: 1\nteacher-epochs: 1\nteacher-seeds: [42, 45]\nseeds: [42]\n"
-        "methods: [naive, default, rehearsal, rehearsal-all, rehearsal-parents, new-rows, interp50]\n"
+        "methods: [naive, default, rehearsal, rehearsal-all, rehearsal-parents, add-tokens, new-rows, interp50]\n"
     )
     shared = fake_shared(tmp_path)
     fake_multiconer(shared, MULTICONER)
@@ -94,6 +94,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         ("labelgrow + rehearsal on WikiANN text", 3, 1),
         ("labelgrow + rehearsal on raw text of every scored language", 3, 1),
         ("labelgrow + rehearsal on raw text of every scored language, parent types may refine", 3, 1),
+        ("labelgrow + --add-tokens (FACILITY words of the training data in 3+ sub-words)", 3, 1),
         ("frozen encoder and old rows: new rows only (Learn or Recall?)", 3, 1),
         ("labelgrow default averaged with the teacher, 0.5", 3, 1),
         ("labelgrow default", 3, 2),  # the first seed of every teacher first, then the other seeds
@@ -108,7 +109,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         assert {"forgetting_mean", "not_refinement_max", "changes"} <= set(row)
         assert row["not_refinement_mean"] <= row["forgetting_mean"] + 1e-9  # a refinement is never a loss
         assert set(row["changes"]) == {"kept", "refined", "lost", "confused", "boundary", "gained"}
-    assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][6]  # interpolated
+    assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][7]  # interpolated
     new_rows = json.loads((out / "methods" / "t3" / "new-rows-s1" / "labelgrow.json").read_text())
     assert new_rows["settings"]["freeze_old_rows"] and new_rows["settings"]["freeze_layers"] == "all"
     assert new_rows["parents"] == {"FACILITY": ["LOC", "ORG"]}
@@ -121,6 +122,10 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert relaxed["settings"]["rehearsal_parents"]
     assert relaxed["settings"]["rehearsal"] == everywhere["settings"]["rehearsal"]
     assert "child new type is allowed" in relaxed["loss"]["description"]
+    grown = json.loads((out / "methods" / "t3" / "add-tokens-s1" / "labelgrow.json").read_text())
+    words = (out / "data" / "facility-words.txt").read_text(encoding="utf-8").split()
+    assert grown["settings"]["add_tokens"] == str(out / "data" / "facility-words.txt") and words
+    assert grown["added_tokens"]["words"] == words  # facility words of the training data, each in 3+ sub-words
     assert (out / "methods" / "t3" / "default-s2" / "benchmark-tags.json").exists()  # tags kept for a re-run
     stamp = json.loads((out / "methods" / "t3" / "default-s1" / "benchmark-settings.json").read_text())
     assert len(stamp["_labelgrow_code"]) == 16  # runs made by other code are not reused
@@ -130,8 +135,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert "decoded by per-word argmax" in md
     assert (out / "results.png").stat().st_size > 10000
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    # nothing trains again: the teacher, naive, default x2, rehearsal x4, new rows and the joint bound are reused
-    assert again.returncode == 0 and again.stderr.count("reusing") == 10 and "training ->" not in again.stderr
+    # nothing trains again: the teacher, naive, default x2, rehearsal x4, add-tokens, new rows and the joint bound
+    assert again.returncode == 0 and again.stderr.count("reusing") == 11 and "training ->" not in again.stderr
     written = (out / "results.md").read_text()  # the second run's (its throughput timings differ from the first's)
     (out / "results.md").unlink()
     rendered = subprocess.run([*cmd, "--render-only"], capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -151,6 +151,7 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
     }
     if method.rehearsal:
         config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
+    config.update({option: str(files[key]) for option, key in method.file_options.items()})
     return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})", args.reuse_other_code)
 
 

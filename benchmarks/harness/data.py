@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -39,6 +40,28 @@ def source_types(paths: Iterable[Path]) -> set[str]:
             if tag != "O":
                 found.add(tag[2:])
     return found
+
+
+def entity_words(paths: Iterable[Path], types: Iterable[str], min_count: int) -> list[str]:
+    """The words inside entities of ``types`` in CoNLL files that occur at least ``min_count`` times, most
+    frequent first (ties in first-seen order)."""
+    wanted, counts = set(types), Counter()
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            parts = line.rsplit(" ", 1)
+            if len(parts) == 2 and parts[1][2:] in wanted:
+                counts[parts[0]] += 1
+    return [w for w, n in counts.most_common() if n >= min_count]
+
+
+def split_words(words: Iterable[str], tokenizer_dir: str, min_pieces: int) -> list[str]:
+    """The words that ``tokenizer_dir``'s tokenizer splits into at least ``min_pieces`` sub-words."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    words = list(words)
+    pieces = tokenizer(words, add_special_tokens=False)["input_ids"] if words else []
+    return [w for w, ids in zip(words, pieces, strict=True) if len(ids) >= min_pieces]
 
 
 def word_count(paths: Iterable[Path]) -> int:

@@ -16,8 +16,9 @@ CELLS = ("grid", "per-teacher", "first")
 class Method:
     """One way of growing the teacher. ``options`` are ``labelgrow.extend`` arguments over the scenario's common
     settings; ``full_data`` trains on the new data with the old types annotated too; ``rehearsal`` names the
-    scenario's files of text without the new type to add (labelgrow extend --rehearsal); ``cells`` says which
-    (teacher seed, seed) cells of the grid it runs on;
+    scenario's files of text without the new type to add (labelgrow extend --rehearsal); ``file_options`` gives
+    extend options whose value is one of the scenario's files (``{"add_tokens": "facility_words"}``); ``cells``
+    says which (teacher seed, seed) cells of the grid it runs on;
     ``interpolate`` trains nothing: the scenario's default run at the same cell, averaged with its teacher at that
     weight (1 = the student)."""
 
@@ -26,6 +27,7 @@ class Method:
     options: Mapping[str, Any] = field(default_factory=dict)
     full_data: bool = False
     rehearsal: str | None = None  # a key of the scenario's files: also train on that text (extend --rehearsal)
+    file_options: Mapping[str, str] = field(default_factory=dict)  # extend option -> a key of the scenario's files
     cells: str = "per-teacher"  # "grid": every (teacher seed, seed); "per-teacher": first seed; "first": one cell
     interpolate: float | None = None
 
