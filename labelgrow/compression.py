@@ -134,10 +134,9 @@ def compress(args: CompressArguments | None = None, /, **kwargs: Any) -> Compres
 
 def _plan(args: CompressArguments):
     """The labels (the model's own, old and new as its labelgrow.json says), tokenizer and data, checked."""
-    from labelgrow.data import Corpus, load_corpus
-    from labelgrow.extension import Plan, unlabelled_corpus
-    from labelgrow.labels import LabelMap, LabelSet, check_known_tags, old_labels_from_config
-    from labelgrow.languages import assign_corpus_languages
+    from labelgrow.data import Corpus
+    from labelgrow.extension import Plan, append_text, checked_corpus
+    from labelgrow.labels import LabelMap, LabelSet, old_labels_from_config
     from labelgrow.modeling import load_config, load_tokenizer, select_layers
     from labelgrow.outputs import read_run_record
 
@@ -154,23 +153,11 @@ def _plan(args: CompressArguments):
     tokenizer = load_tokenizer(args.model, config, args.trust_remote_code)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type)."
-    train = Corpus()
-    if args.train:
-        train = assign_corpus_languages(load_corpus(args.train, args.given_lang, label_map), args, "--train")
-        check_known_tags(train.sentences, label_set.labels, "the training data", hint)
-    raw = 0
-    if args.raw:
-        text = assign_corpus_languages(unlabelled_corpus(args.raw, args.given_lang), args, "--raw")
-        raw = len(text.sentences)
-        train.sentences.extend(text.sentences)
-        train.files.extend(text.files)
-        train.detected.update(text.detected)
+    train = checked_corpus(args, args.train, "--train", label_map, label_set.labels, hint) if args.train else Corpus()
+    raw = len(append_text(train, args, args.raw, "--raw").sentences) if args.raw else 0
     validation = None
     if args.validation:
-        validation = assign_corpus_languages(
-            load_corpus(args.validation, args.given_lang, label_map), args, "--validation"
-        )
-        check_known_tags(validation.sentences, label_set.labels, "the validation data", hint)
+        validation = checked_corpus(args, args.validation, "--validation", label_map, label_set.labels, hint)
     logger.info(
         "compress %s: %d gold sentence(s), %d raw; labels %s",
         args.model,

@@ -96,9 +96,7 @@ class Plan:
 def plan(args: ExtendArguments) -> Plan:
     """Read the base's config and tokenizer and every data file, and check everything that can be wrong with the
     options or the data -- before the weights are loaded."""
-    from labelgrow.data import load_corpus
     from labelgrow.labels import LabelMap, old_labels_from_config
-    from labelgrow.languages import assign_corpus_languages
     from labelgrow.modeling import load_config, load_tokenizer
 
     config = load_config(args.base, args.trust_remote_code)
@@ -114,26 +112,43 @@ def plan(args: ExtendArguments) -> Plan:
     check_parents(parents, args.new_labels, labels.old_types)
     label_map = LabelMap.read(args.label_map) if args.label_map else None
     hint = "Map them with --label-map (target O drops a type) or add the type to --new-labels."
-    train = assign_corpus_languages(load_corpus(args.train, args.given_lang, label_map), args, "--train")
-    check_known_tags(train.sentences, labels.labels, "the training data", hint)
+    train = checked_corpus(args, args.train, "--train", label_map, labels.labels, hint)
     _check_new_types_present(train.sentences, args.new_labels)
-    validation = (
-        assign_corpus_languages(load_corpus(args.validation, args.given_lang, label_map), args, "--validation")
-        if args.validation
-        else None
-    )
-    if validation is not None:
-        check_known_tags(validation.sentences, labels.labels, "the validation data", hint)
+    validation = None
+    if args.validation:
+        validation = checked_corpus(args, args.validation, "--validation", label_map, labels.labels, hint)
         _warn_unseen_types(train.sentences, validation.sentences)
     _log_corpus("train", train)
+    rehearsed = 0
     if args.rehearsal:
-        rehearsal = assign_corpus_languages(unlabelled_corpus(args.rehearsal, args.given_lang), args, "--rehearsal")
+        rehearsal = append_text(train, args, args.rehearsal, "--rehearsal")
         _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
-        train.sentences.extend(rehearsal.sentences)
-        train.files.extend(rehearsal.files)
-        train.detected.update(rehearsal.detected)
-    rehearsed = len(rehearsal.sentences) if args.rehearsal else 0
+        rehearsed = len(rehearsal.sentences)
     return Plan(config, labels, tokenizer, parents, train, validation, rehearsed, domain)
+
+
+def checked_corpus(args, sources, option: str, label_map, labels, hint: str):
+    """Annotated data given with ``option`` (extend's and compress's --train/--validation): read, mapped,
+    languages assigned, every tag checked against ``labels``."""
+    from labelgrow.data import load_corpus
+    from labelgrow.languages import assign_corpus_languages
+
+    corpus = assign_corpus_languages(load_corpus(sources, args.given_lang, label_map), args, option)
+    what = "the validation data" if option == "--validation" else "the training data"
+    check_known_tags(corpus.sentences, labels, what, hint)
+    return corpus
+
+
+def append_text(corpus, args, sources, option: str):
+    """Raw text given with ``option`` (extend's --rehearsal, compress's --raw) appended to ``corpus`` as all-O
+    sentences, languages assigned; returns the text alone."""
+    from labelgrow.languages import assign_corpus_languages
+
+    text = assign_corpus_languages(unlabelled_corpus(sources, args.given_lang), args, option)
+    corpus.sentences.extend(text.sentences)
+    corpus.files.extend(text.files)
+    corpus.detected.update(text.detected)
+    return text
 
 
 def unlabelled_corpus(sources, lang):
