@@ -54,6 +54,7 @@ class CompressArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     layers: int | None = None  # None: 6, or with --select indices, their number
     select: str = "every-other"
     distill: bool = True  # False: the same small architecture on the gold alone (the baseline)
+    hidden_kd: float = 0.0  # weight of hidden-state distillation (each kept layer vs its original); 0 = off
     learning_rate: float = 1e-4
     head_learning_rate: float | None = None
     decode: str = "bio"  # for --eval-data
@@ -70,6 +71,8 @@ class CompressArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
         )
         _check(self.distill or bool(self.train), "--no-distill trains on gold alone: give --train")
         _check(self.distill or not self.raw, "--raw is text for distillation; --no-distill cannot use it")
+        _check(self.hidden_kd >= 0, f"--hidden-kd must be >= 0, not {self.hidden_kd}")
+        _check(self.distill or not self.hidden_kd, "--hidden-kd distils hidden states; --no-distill has no teacher")
         _check(self.layers is None or self.layers >= 1, f"--layers must be >= 1, not {self.layers}")
         if "," in self.select or self.select.strip().isdigit():
             count = len([x for x in self.select.split(",") if x.strip()])
@@ -110,12 +113,18 @@ def loss_record(args: CompressArguments) -> dict[str, Any]:
             "without a gold entity (gold O may be an unannotated entity; raw text is all such words), full CE "
             "towards gold entities"
         )
+        if args.hidden_kd:
+            description += (
+                f", plus {args.hidden_kd} x hidden-state distillation (1 - cosine between each kept layer's output "
+                "and the output of the full model's layer it was copied from, on every word)"
+            )
     else:
         description = "CE on the gold of every word, no teacher (the small architecture trained directly)"
     return {
         "mode": "distill" if args.distill else "direct",
         "alpha": args.kd_alpha if args.distill else 0.0,
         "temperature": args.kd_temperature,
+        "hidden_kd": args.hidden_kd,
         "description": description,
     }
 
@@ -190,12 +199,17 @@ def _build(args: CompressArguments, planned):
     # decides; gold entities get full CE. --no-distill: plain CE on all words.
     every = len(labels.labels)
     if args.distill:
-        loss = LossConfig("o-aware", args.kd_alpha, args.kd_temperature, 0.0, every, labels.outside_id)
+        loss = LossConfig(
+            "o-aware", args.kd_alpha, args.kd_temperature, 0.0, every, labels.outside_id, hidden_weight=args.hidden_kd
+        )
         teacher = base.teacher
     else:
         loss = LossConfig("none", num_old=every, outside_id=labels.outside_id)
         teacher = base.teacher = None
-    return Models(base, student, frozen, loss, teacher, as_features(windows), stats, max_length), keep
+    # hidden_states[0] is the embeddings' output (copied, the same in both); student layer i is the full model's
+    # layer keep[i]
+    pairs = tuple((i + 1, k + 1) for i, k in enumerate(keep)) if args.hidden_kd else ()
+    return Models(base, student, frozen, loss, teacher, as_features(windows), stats, max_length, pairs), keep
 
 
 def _compress(args: CompressArguments, state, output: Path) -> CompressResult:

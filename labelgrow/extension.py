@@ -264,6 +264,7 @@ class Models:
     features: list[dict]
     stats: Any  # features.EncodingStats
     max_length: int
+    hidden_pairs: tuple[tuple[int, int], ...] = ()  # compress --hidden-kd: (student, teacher) hidden-state indices
 
 
 def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> Models:
@@ -371,6 +372,7 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
         head_learning_rate=args.head_learning_rate,
         frozen_modules=models.frozen.modules,
         fixed_rows=models.frozen.fixed_rows,
+        hidden_pairs=models.hidden_pairs,
         frozen_layers=models.frozen.frozen_layers,
         share_frozen_layers=args.share_frozen_layers,
         teacher_precision=args.teacher_precision,

@@ -16,6 +16,7 @@ tokens and continuation sub-words never enter a loss, and the KD term is not div
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -42,6 +43,9 @@ class LossConfig:
     # for the new types) whose teacher label is the old id, the new id is allowed too: "not new" would there deny a
     # refinement (a stadium WikiANN calls ORG may be a FACILITY). Annotated gold-O words keep the strict "not new".
     refinements: tuple[tuple[int, int], ...] = ()
+    # compress --hidden-kd: weight of the hidden-state term (mean 1 - cosine between the student's layers and the
+    # teacher layers they were copied from, on every scored word); 0 = off
+    hidden_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mode not in KD_MODES:
@@ -54,6 +58,8 @@ class LossConfig:
             raise ValueError(f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}")
         if not 0.0 <= self.pseudo_label_threshold <= 1.0:
             raise ValueError(f"--pseudo-label-threshold must be in [0, 1], not {self.pseudo_label_threshold}")
+        if self.hidden_weight < 0:
+            raise ValueError(f"--hidden-kd must be >= 0, not {self.hidden_weight}")
         bad = [(o, n) for o, n in self.refinements if not (0 <= o < self.num_old <= n)]
         if bad:
             raise ValueError(f"refinements must map an old label id to a new one (num_old {self.num_old}): {bad}")
@@ -97,6 +103,17 @@ class LossOutput:
     ce: torch.Tensor  # mean CE term per scored word (detached, for logs)
     kd: torch.Tensor  # mean KD term per scored word (0 on words without KD)
     pseudo_labels: int  # gold-O words relabelled from the teacher in this batch
+    hidden: torch.Tensor | None = None  # mean hidden-state term per scored word (None: off)
+
+
+def hidden_state_distance(student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per position, the mean over layer pairs of ``1 - cos(student, teacher)`` between hidden states [B, L, H]:
+    [B, L]. Cosine, not MSE: scale-free, so layers whose activations are large (XLM-R has outlier dimensions) do
+    not drown the others, and bounded (0 = same direction, 2 = opposite)."""
+    distances = [
+        1 - F.cosine_similarity(s.float(), t.float(), dim=-1, eps=1e-6) for s, t in zip(student, teacher, strict=True)
+    ]
+    return torch.stack(distances).mean(0)
 
 
 def distillation(student_old: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -138,10 +155,12 @@ def compute_loss(
     teacher_logits: torch.Tensor | None,
     config: LossConfig,
     rehearsal: torch.Tensor | None = None,
+    hidden: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None = None,
 ) -> LossOutput:
     """The training loss for student ``logits`` [B, L, C], ``labels`` [B, L] (-100 = not scored), the teacher's
-    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``) and, for
-    ``config.refinements``, which inputs are rehearsal text (``rehearsal`` [B], bool).
+    ``teacher_logits`` [B, L, num_old] (required unless ``config.mode == "none"``), for ``config.refinements``
+    which inputs are rehearsal text (``rehearsal`` [B], bool) and, for ``config.hidden_weight``, the student's
+    and the teacher's hidden states of the paired layers (``hidden``: two equally long lists of [B, L, H]).
 
     Every term is a per-word quantity; the loss is their sum divided by the number of scored words, so a batch
     split over processes or accumulation steps can be normalised by the global word count (``LossOutput.total``).
@@ -183,6 +202,10 @@ def compute_loss(
             ce_per_word = torch.where(outside & ~pseudo, not_new, full_ce)
             kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
     per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
+    hidden_per_word = None
+    if config.hidden_weight > 0 and hidden is not None:
+        hidden_per_word = hidden_state_distance(*hidden)[scored]
+        per_word = per_word + config.hidden_weight * hidden_per_word
     words = max(int(scored.sum()), 1)
     total = per_word.sum() if per_word.numel() else logits.sum() * 0.0  # keeps the graph on an empty batch
     return LossOutput(
@@ -192,4 +215,5 @@ def compute_loss(
         ce=ce_per_word.detach().sum() / words,
         kd=kd_per_word.detach().sum() / words,
         pseudo_labels=int(pseudo.sum()),
+        hidden=None if hidden_per_word is None else hidden_per_word.detach().sum() / words,
     )

@@ -25,6 +25,11 @@ from labelgrow.teacher import share_frozen_trunk, teacher_dtype
 logger = logging.getLogger(__name__)
 
 
+def no_parts() -> dict[str, float]:
+    """The loss terms summed between two log lines, and how many steps they sum."""
+    return {"ce": 0.0, "kd": 0.0, "hidden": 0.0, "pseudo_labels": 0.0, "n": 0}
+
+
 class LabelgrowTrainer(Trainer):
     """Trainer with a teacher (frozen, eval mode, same device, never wrapped by the distributed engine; reduced
     precision and a shared frozen trunk where possible, see labelgrow/teacher.py) and an evaluation that scores
@@ -41,6 +46,7 @@ class LabelgrowTrainer(Trainer):
         max_length: int | None = None,
         head_learning_rate: float | None = None,
         fixed_rows: Sequence[str] = (),
+        hidden_pairs: Sequence[tuple[int, int]] = (),
         frozen_modules: Sequence[nn.Module] = (),
         frozen_layers: int = 0,
         share_frozen_layers: bool = True,
@@ -51,6 +57,8 @@ class LabelgrowTrainer(Trainer):
         self.head_learning_rate = head_learning_rate
         self.fixed_rows = set(fixed_rows)  # parameters with rows held fixed by a gradient hook: never decayed
         self.loss_config = loss_config
+        # (student, teacher) indices into hidden_states whose distance the loss takes (compress --hidden-kd)
+        self.hidden_pairs = list(hidden_pairs) if loss_config.hidden_weight > 0 else []
         self.eval_sentences = list(eval_sentences)
         self.old_types, self.new_types = list(old_types), list(new_types)
         self.max_length = max_length
@@ -58,14 +66,15 @@ class LabelgrowTrainer(Trainer):
         # processes): Trainer counts them when the model "accepts loss kwargs", and we scale the loss ourselves.
         self.model_accepts_loss_kwargs = True
         self.loss_is_scaled_for_ga = True
-        self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
+        self._parts = no_parts()
         self.frozen_modules = list(frozen_modules)
         self.teacher, self.shared_trunk = None, None
         if teacher is not None and loss_config.uses_teacher:
             self.teacher = teacher.to(device=self.args.device).eval().requires_grad_(False)
             sharded = self.is_fsdp_enabled or self.is_deepspeed_enabled
-            if share_frozen_layers and self.frozen_modules and not sharded:
-                # sharded engines wrap the student's modules: the teacher keeps its own trunk there
+            if share_frozen_layers and self.frozen_modules and not sharded and not self.hidden_pairs:
+                # sharded engines wrap the student's modules: the teacher keeps its own trunk there (and its own
+                # hidden states where the loss compares them)
                 self.shared_trunk = share_frozen_trunk(
                     self.teacher, self.model, frozen_layers, self.frozen_modules, self._probe_batch()
                 )
@@ -112,12 +121,20 @@ class LabelgrowTrainer(Trainer):
         model_inputs = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
         for module in self.frozen_modules:
             module.eval()  # a fixed feature extractor: no dropout (and the shared teacher's exact input)
-        outputs = model(**model_inputs)
+        with_hidden = bool(self.hidden_pairs) and self.teacher is not None
+        outputs = model(**model_inputs, output_hidden_states=with_hidden)
         teacher_logits = inputs.get("teacher_logits")  # from --teacher-cache
+        hidden = None
         if teacher_logits is None and self.teacher is not None:
             with torch.no_grad():
-                teacher_logits = self.teacher(**model_inputs).logits
-        result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config, inputs.get("rehearsal"))
+                taught = self.teacher(**model_inputs, output_hidden_states=with_hidden)
+            teacher_logits = taught.logits
+            if with_hidden:
+                hidden = (
+                    [outputs.hidden_states[s] for s, _ in self.hidden_pairs],
+                    [taught.hidden_states[t] for _, t in self.hidden_pairs],
+                )
+        result = compute_loss(outputs.logits, labels, teacher_logits, self.loss_config, inputs.get("rehearsal"), hidden)
         if num_items_in_batch is not None and model.training:
             # DDP averages gradients over processes: multiply back so the step's gradient is sum / global words
             loss = result.total / num_items_in_batch.to(result.total.device) * self.accelerator.num_processes
@@ -131,6 +148,7 @@ class LabelgrowTrainer(Trainer):
             )
         self._parts["ce"] += result.ce.item()
         self._parts["kd"] += result.kd.item()
+        self._parts["hidden"] += result.hidden.item() if result.hidden is not None else 0.0
         self._parts["pseudo_labels"] += result.pseudo_labels
         self._parts["n"] += 1
         return (loss, outputs) if return_outputs else loss
@@ -141,9 +159,11 @@ class LabelgrowTrainer(Trainer):
             logs["ce"] = round(self._parts["ce"] / n, 4)
             if self.teacher is not None:
                 logs["kd"] = round(self._parts["kd"] / n, 4)
+            if self.hidden_pairs:
+                logs["hidden"] = round(self._parts["hidden"] / n, 4)
             if self.loss_config.mode == "o-aware" and self.loss_config.pseudo_label_threshold > 0:
                 logs["pseudo_labels"] = self._parts["pseudo_labels"]
-            self._parts = {"ce": 0.0, "kd": 0.0, "pseudo_labels": 0.0, "n": 0}
+            self._parts = no_parts()
         super().log(logs, *args, **kwargs)
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:

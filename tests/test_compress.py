@@ -81,6 +81,39 @@ def test_the_distillation_loss_is_zero_where_the_student_is_the_teacher_and_ce_o
     assert gold.loss.item() == pytest.approx(0.5 * ce / 2, rel=1e-5)  # (1 - alpha) * CE on the entity, mean of 2
 
 
+def test_hidden_state_distance_on_hand_made_states():
+    from labelgrow.losses import hidden_state_distance
+
+    a = torch.tensor([[[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]]])  # [B=1, L=3, H=2]
+    same, opposite = a.clone() * 5, -a  # the scale does not count, the direction does
+    orthogonal = torch.tensor([[[0.0, 1.0], [-2.0, 0.0], [-4.0, 3.0]]])
+    assert torch.allclose(hidden_state_distance([a], [same]), torch.zeros(1, 3), atol=1e-6)
+    assert torch.allclose(hidden_state_distance([a], [opposite]), torch.full((1, 3), 2.0))
+    assert torch.allclose(hidden_state_distance([a], [orthogonal]), torch.ones(1, 3), atol=1e-6)
+    # several layer pairs: their mean
+    assert torch.allclose(hidden_state_distance([a, a], [same, opposite]), torch.ones(1, 3), atol=1e-6)
+
+
+def test_hidden_kd_adds_its_weighted_distance_on_scored_words_only():
+    from labelgrow.losses import LossConfig, compute_loss, hidden_state_distance
+
+    logits = torch.tensor([[[2.0, 0.5, -1.0], [0.0, 3.0, 0.0], [1.0, 1.0, 1.0]]])
+    teacher = logits + torch.tensor([0.5, -0.5, 0.0])
+    labels = torch.tensor([[0, 1, -100]])  # the third position is not scored
+    student_h = [torch.tensor([[[1.0, 0.0], [1.0, 1.0], [5.0, 5.0]]])]
+    teacher_h = [torch.tensor([[[0.0, 1.0], [1.0, 1.0], [-5.0, -5.0]]])]
+    plain = compute_loss(logits, labels, teacher, LossConfig("o-aware", 0.5, 2.0, 0.0, 3, 0))
+    weighted = LossConfig("o-aware", 0.5, 2.0, 0.0, 3, 0, hidden_weight=0.3)
+    with_hidden = compute_loss(logits, labels, teacher, weighted, hidden=(student_h, teacher_h))
+    distance = hidden_state_distance(student_h, teacher_h)[0, :2]  # 1 (orthogonal) and 0 (the same)
+    assert torch.allclose(distance, torch.tensor([1.0, 0.0]), atol=1e-6)
+    assert with_hidden.loss.item() == pytest.approx(plain.loss.item() + 0.3 * distance.mean().item(), rel=1e-6)
+    assert with_hidden.hidden.item() == pytest.approx(0.5) and plain.hidden is None
+    assert compute_loss(logits, labels, teacher, weighted).loss.item() == pytest.approx(plain.loss.item())
+    with pytest.raises(ValueError, match="--hidden-kd must be >= 0"):
+        LossConfig(hidden_weight=-1.0)
+
+
 @pytest.fixture(scope="module")
 def grown(tmp_path_factory, teacher_dir):
     """A tiny model grown with FACILITY by extend (3 layers), and its training data."""
@@ -156,6 +189,8 @@ def test_compress_without_distillation_is_the_direct_baseline(grown, tmp_path, m
         (["--select", "0,5"], r"layer indices must be in 0\.\.2"),
         (["--layers", "2", "--select", "0,1,2"], "--layers 2 but --select 0,1,2 names 3 layers"),
         (["--no-distill", "--raw", "RAW"], "--raw is text for distillation; --no-distill cannot use it"),
+        (["--no-distill", "--hidden-kd", "1"], "--hidden-kd distils hidden states; --no-distill has no teacher"),
+        (["--hidden-kd", "-0.5"], "--hidden-kd must be >= 0, not -0.5"),
     ],
 )
 def test_compress_refuses_bad_input_in_one_line(grown, tmp_path, monkeypatch, capsys, extra, message):
@@ -185,3 +220,50 @@ def test_compress_names_an_empty_raw_file_and_needs_some_text(grown, tmp_path, m
     assert code == 2 and str(empty) in err, err
     code, _, err = run_cli(base, monkeypatch, capsys)
     assert code == 2 and "--train or --raw is required" in err
+
+
+def test_compress_with_hidden_kd_pairs_each_kept_layer_with_its_original(grown, tmp_path, monkeypatch, capsys):
+    from accelerate import PartialState
+
+    from labelgrow.compression import CompressArguments, _build, _plan
+    from labelgrow.extension import train
+
+    args = CompressArguments(
+        model=str(grown / "grown"),
+        train=[str(grown / "data")],
+        output=str(tmp_path / "small"),
+        layers=2,
+        select="0,2",
+        hidden_kd=1.0,
+        epochs=1,
+        min_steps=0,
+        batch_size=4,
+        logging_steps=1,
+        cpu=True,
+    )
+    planned = _plan(args)
+    models, keep = _build(args, planned)
+    assert keep == [0, 2] and models.hidden_pairs == ((1, 1), (2, 3))  # hidden_states[0]: the embeddings
+    assert models.loss_config.hidden_weight == 1.0
+    from labelgrow.losses import hidden_state_distance
+
+    ids = torch.tensor([models.features[0]["input_ids"]])
+    with torch.no_grad():
+        student = models.student.eval()(input_ids=ids, output_hidden_states=True).hidden_states
+        full = models.teacher(input_ids=ids, output_hidden_states=True).hidden_states
+    first, second = (hidden_state_distance([student[s]], [full[t]]) for s, t in models.hidden_pairs)
+    assert first.abs().max() < 1e-5  # the copy of layer 0 reads the same embeddings: the same output
+    assert second.max() > 1e-4  # the copy of layer 2 now reads layer 0's output, not layer 1's
+    models.student.train()
+    trainer, *_ = train(args, planned, models, PartialState(cpu=True), tmp_path / "small")
+    assert trainer.shared_trunk is None  # the full model needs its own hidden states
+    logged = [e for e in trainer.state.log_history if "hidden" in e]
+    assert logged and all(0.0 <= e["hidden"] <= 2.0 for e in logged)
+    # end to end: the option reaches labelgrow.json
+    out = tmp_path / "cli"
+    cli = ["compress", "--model", str(grown / "grown"), "--train", str(grown / "data"), "--output", str(out)]
+    code, _, err = run_cli([*cli, "--layers", "2", "--hidden-kd", "0.5", "--min-steps", "0"], monkeypatch, capsys)
+    assert code == 0, err
+    run = json.loads((out / "labelgrow.json").read_text())
+    assert run["settings"]["hidden_kd"] == 0.5 and run["loss"]["hidden_kd"] == 0.5
+    assert "0.5 x hidden-state distillation" in run["loss"]["description"]

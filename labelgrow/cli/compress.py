@@ -111,6 +111,14 @@ def compress_command(
             rich_help_panel=TRAINING,
         ),
     ] = True,
+    hidden_kd: Annotated[
+        float,
+        typer.Option(
+            help="Weight of hidden-state distillation: each kept layer's output pulled towards the output of the "
+            "full model's layer it was copied from (1 - cosine, every word); 0 = off.",
+            rich_help_panel=TRAINING,
+        ),
+    ] = 0.0,
     epochs: EpochsOption = 3.0,
     max_steps: MaxStepsOption = None,
     min_steps: MinStepsOption = 100,
