@@ -239,16 +239,15 @@ def directory_megabytes(path: str | Path) -> float | None:
 def compare(args: CompressArguments, planned, output: Path, keep: list[int]) -> dict[str, Any]:
     """The full model and the student on ``--eval-data``, measured one after the other in this process:
     parameters, megabytes on disk, words/s and F1 per language x old/new labels, and the student's drop."""
-    from labelgrow.data import load_corpus
     from labelgrow.evaluation import measure_models
-    from labelgrow.labels import LabelMap, check_known_tags
-    from labelgrow.languages import assign_corpus_languages
+    from labelgrow.extension import checked_corpus
+    from labelgrow.labels import LabelMap
     from labelgrow.metrics import f1_drops
     from labelgrow.modeling import load_token_classifier
 
     label_map = LabelMap.read(args.label_map) if args.label_map else None
-    corpus = assign_corpus_languages(load_corpus(args.eval_data, args.given_lang, label_map), args, "--eval-data")
-    check_known_tags(corpus.sentences, planned.labels.labels, "the evaluation data", "Map them with --label-map.")
+    hint = "Map them with --label-map."
+    corpus = checked_corpus(args, args.eval_data, "--eval-data", label_map, planned.labels.labels, hint)
     models = {
         "full": load_token_classifier(args.model, args.trust_remote_code, args.allow_pickle).eval(),
         "student": load_token_classifier(str(output), args.trust_remote_code, args.allow_pickle).eval(),

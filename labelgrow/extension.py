@@ -128,13 +128,13 @@ def plan(args: ExtendArguments) -> Plan:
 
 
 def checked_corpus(args, sources, option: str, label_map, labels, hint: str):
-    """Annotated data given with ``option`` (extend's and compress's --train/--validation): read, mapped,
+    """Annotated data given with ``option`` (--train, --validation, compress's --eval-data): read, mapped,
     languages assigned, every tag checked against ``labels``."""
     from labelgrow.data import load_corpus
     from labelgrow.languages import assign_corpus_languages
 
     corpus = assign_corpus_languages(load_corpus(sources, args.given_lang, label_map), args, option)
-    what = "the validation data" if option == "--validation" else "the training data"
+    what = {"--train": "the training data", "--validation": "the validation data"}.get(option, "the evaluation data")
     check_known_tags(corpus.sentences, labels, what, hint)
     return corpus
 
