@@ -9,7 +9,8 @@ the other in one process:
 - full: the grown model itself (12 layers);
 - distilled: `labelgrow compress --layers 6` on a seeded subset of the teacher's WikiANN data (gold PER/ORG/LOC)
   plus the FACILITY-only MultiCoNER data (gold O there gets the full model's distribution, not CE);
-- direct: the same 6 layers (`--no-distill`) trained on the same files with CE alone.
+- direct: the same 6 layers (`--no-distill`) trained on the same files with CE alone;
+- with `--hidden-kd W` also "distilled+hidden": distilled as above plus hidden-state distillation at weight W.
 
 Scores: old-label F1 on the scenario's WikiANN test subsets (6 languages), FACILITY F1 on its MultiCoNER dev subsets
 (12 languages), words/s over both sets, parameters, size on disk, training wall time and peak memory.
@@ -17,6 +18,7 @@ Scores: old-label F1 on the scenario's WikiANN test subsets (6 languages), FACIL
 Usage:
     python benchmarks/compress_facility.py --model runs/bench/wikiann-facility/methods/t45/default-s42 \\
         --data runs/bench/wikiann-facility/data
+    python benchmarks/compress_facility.py --model ... --data ... --hidden-kd 1.0  # + hidden-state distillation
     python benchmarks/compress_facility.py --model ... --data ... --quick     # minutes: small subsets, few steps
 Writes OUT/results.json and OUT/results.md (OUT: runs/bench/compress-facility).
 """
@@ -29,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.data import subset, write
-from harness.measure import extend_measured
+from harness.runs import train_once
 from harness.scoring import load_sets
 
-MODELS = ("full", "distilled", "direct")
+HIDDEN = "distilled+hidden"
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,6 +52,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cpu", action="store_true")
+    p.add_argument("--hidden-kd", type=float, default=0.0, help="also train distilled+hidden at this weight")
+    p.add_argument("--reuse-other-code", action="store_true", help="reuse runs made by other labelgrow code")
     p.add_argument("--eval-sentences", type=int, default=None, help="per language and set (default: all)")
     p.add_argument("--quick", action="store_true", help="60 teacher sentences per language, 10 steps, 20 to score")
     args = p.parse_args(argv)
@@ -73,10 +77,21 @@ def training_files(args, out: Path) -> tuple[list[str], str]:
     return [str(p) for p in teacher + new], str(data / "facility-only.tsv")
 
 
-def train_small(args, out: Path, distill: bool) -> dict[str, Any]:
-    """`labelgrow compress` into OUT/distilled or OUT/direct (reused when finished with the same settings)."""
+def model_names(args) -> list[str]:
+    """The models this run compares, in table order."""
+    return ["full", "distilled", *([HIDDEN] if args.hidden_kd else []), "direct"]
+
+
+def output_dir(out: Path, name: str) -> Path:
+    return out / ("distilled-hidden" if name == HIDDEN else name)
+
+
+def train_small(args, out: Path, name: str) -> dict[str, Any]:
+    """`labelgrow compress` into OUT/distilled, OUT/distilled-hidden or OUT/direct (harness.runs.train_once: reused
+    when finished with the same settings and code)."""
     train, label_map = training_files(args, out)
-    output = out / ("distilled" if distill else "direct")
+    output = output_dir(out, name)
+    distill = name != "direct"
     config = {
         "model": args.model,
         "output": str(output),
@@ -91,15 +106,11 @@ def train_small(args, out: Path, distill: bool) -> dict[str, Any]:
         "batch_size": args.batch_size,
         "seed": args.seed,
         "cpu": args.cpu,
+        "overwrite": True,
     }
-    stamp = output / "benchmark-settings.json"
-    if stamp.exists() and json.loads(stamp.read_text())["config"] == config and (output / "labelgrow.json").exists():
-        print(f"{output.name}: reusing {output}", flush=True)
-        return json.loads(stamp.read_text())["cost"]
-    print(f"{output.name}: training -> {output}", flush=True)
-    cost = extend_measured({**config, "overwrite": True}, output.name, command="compress")
-    stamp.write_text(json.dumps({"config": config, "cost": cost}, indent=2))
-    return cost
+    if name == HIDDEN:
+        config["hidden_kd"] = args.hidden_kd
+    return train_once(config, name, args.reuse_other_code, command="compress")
 
 
 def measure(args, out: Path) -> dict[str, Any]:
@@ -124,7 +135,7 @@ def measure(args, out: Path) -> dict[str, Any]:
                 if seen[sentence.lang] <= args.eval_sentences:
                     kept.append(sentence)
             corpus.sentences = kept
-    dirs = {"full": Path(args.model), "distilled": out / "distilled", "direct": out / "direct"}
+    dirs = {name: Path(args.model) if name == "full" else output_dir(out, name) for name in model_names(args)}
     base = load_base(str(dirs["full"]))
     models = {name: load_token_classifier(str(path)).eval() for name, path in dirs.items()}
     run = read_run_record(dirs["full"])
@@ -160,7 +171,7 @@ def markdown(result: dict[str, Any]) -> str:
         "| model | layers | parameters | MB | words/s | old F1 (lang. mean) | new F1 (lang. mean) | train s | RSS |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in MODELS:
+    for name in models:
         m, cost = models[name], result["cost"].get(name) or {}
         speed = m["words_per_second"] / max(full["words_per_second"], 1e-9)
         share_old = 100 * m["old_mean"] / max(full["old_mean"], 1e-9)
@@ -175,7 +186,7 @@ def markdown(result: dict[str, Any]) -> str:
     for key, title in (("old_f1", "old-label F1 per language (WikiANN test)"), ("new_f1", "FACILITY F1 per language")):
         langs = list(full[key])
         lines += ["", f"{title}:", "", "| model | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
-        for name in MODELS:
+        for name in models:
             lines.append(
                 f"| {name} | " + " | ".join(f"{models[name][key].get(lang, 0.0):.1f}" for lang in langs) + " |"
             )
@@ -186,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cost = {"distilled": train_small(args, out, True), "direct": train_small(args, out, False)}
+    cost = {name: train_small(args, out, name) for name in model_names(args) if name != "full"}
     result = {"settings": vars(args), "cost": cost, "models": measure(args, out)}
     (out / "results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     (out / "results.md").write_text(markdown(result), encoding="utf-8")

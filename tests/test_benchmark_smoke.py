@@ -160,13 +160,20 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     small = tmp_path / "compress"
     script = [sys.executable, str(ROOT / "benchmarks" / "compress_facility.py"), "--layers", "2", "--cpu"]
     model = str(out / "methods" / "t3" / "default-s1")
-    run_benchmark([*script, "--model", model, "--data", str(out / "data"), "--out", str(small), "--quick"])
+    script += ["--model", model, "--data", str(out / "data"), "--out", str(small), "--quick", "--hidden-kd", "1"]
+    run_benchmark(script)
     compressed = json.loads((small / "results.json").read_text())
-    assert [compressed["models"][m]["layers"] for m in ("full", "distilled", "direct")] == [3, 2, 2]
+    assert list(compressed["models"]) == ["full", "distilled", "distilled+hidden", "direct"]
+    assert [m["layers"] for m in compressed["models"].values()] == [3, 2, 2, 2]
     distilled = json.loads((small / "distilled" / "labelgrow.json").read_text())
     assert distilled["kind"] == "compress" and distilled["training"]["global_steps"] == 10
+    assert distilled["loss"]["hidden_kd"] == 0.0
+    hidden = json.loads((small / "distilled-hidden" / "labelgrow.json").read_text())
+    assert hidden["loss"]["hidden_kd"] == 1.0
     assert set(compressed["models"]["distilled"]["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
     assert "| direct | 2 |" in (small / "results.md").read_text()
+    again = run_benchmark(script)  # the three small models are reused (harness.runs.train_once)
+    assert again.stderr.count("reusing") == 3 and "training ->" not in again.stderr
 
 
 def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):

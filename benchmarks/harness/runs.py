@@ -88,9 +88,10 @@ def trained_by(output: Path) -> str | None:
     return json.loads(settings.read_text()).get("_labelgrow_code") if settings.exists() else None
 
 
-def train_once(config: dict[str, Any], what: str, any_code: bool = False) -> dict[str, Any]:
-    """``labelgrow.extend(**config)`` unless a finished run with the same settings and code (any code with
-    ``any_code``) is already at ``config["output"]``; returns its cost (wall s, peak RSS MB, train s, steps)."""
+def train_once(config: dict[str, Any], what: str, any_code: bool = False, command: str = "extend") -> dict[str, Any]:
+    """``labelgrow.extend(**config)`` (or ``compress``) unless a finished run with the same settings and code (any
+    code with ``any_code``) is already at ``config["output"]``; returns its cost (wall s, peak RSS MB, train s,
+    steps)."""
     output = Path(config["output"])
     stamp = {**config, "_labelgrow_code": code_digest()}
     if finished(output, stamp, any_code):
@@ -102,7 +103,7 @@ def train_once(config: dict[str, Any], what: str, any_code: bool = False) -> dic
     if changed:  # say what differs before a finished run is replaced (a relative path resolved elsewhere, say)
         print(f"{what}: {output} was made with other settings ({changed}); training again", file=sys.stderr)
     print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
-    cost = extend_measured(config, what)
+    cost = extend_measured(config, what, command)
     (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))
     (output / "benchmark-cost.json").write_text(json.dumps(cost))
     return cost
