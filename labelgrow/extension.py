@@ -297,7 +297,7 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     if planned.domain is not None and args.freeze_embeddings:
         from labelgrow.vocabulary import train_added_rows
 
-        train_added_rows(student, frozen, planned.domain.first_id)
+        train_added_rows(student, frozen, planned.domain)
     logger.info("%s", frozen)
     if args.freeze_old_rows:
         from labelgrow.modeling import freeze_old_rows

@@ -118,16 +118,15 @@ def add_domain_words(tokenizer, path: str | Path) -> DomainWords:
 
 def grow_embeddings(model, domain: DomainWords) -> None:
     """Give ``model`` one input-embedding row per added word, each the mean of its old sub-words' rows; every
-    old row stays as it was."""
+    row the tokenizer used before stays as it was. A matrix padded beyond the tokenizer (vocab_size rounded up)
+    lends its unused rows first and grows only if they do not suffice."""
     import torch
 
     old = model.get_input_embeddings().weight
-    if old.shape[0] != domain.first_id:
-        raise LabelgrowError(
-            f"--add-tokens: the model has {old.shape[0]} embedding rows but its tokenizer {domain.first_id} tokens"
-        )
     trainable = old.requires_grad
-    model.resize_token_embeddings(domain.first_id + len(domain.pieces), mean_resizing=False)
+    needed = domain.first_id + len(domain.pieces)
+    if needed > old.shape[0]:
+        model.resize_token_embeddings(needed, mean_resizing=False)
     weight = model.get_input_embeddings().weight
     with torch.no_grad():
         for row, ids in enumerate(domain.pieces.values(), start=domain.first_id):
@@ -135,15 +134,16 @@ def grow_embeddings(model, domain: DomainWords) -> None:
     weight.requires_grad_(trainable)
 
 
-def train_added_rows(model, frozen, first_id: int) -> None:
-    """Let the added rows of ``model``'s frozen input embeddings train, every row below ``first_id`` fixed, and
-    say so in ``frozen`` (modeling.FreezeSummary): the embeddings are no longer a fixed block (they run with
-    dropout, and the teacher cannot share them), the rows count as trainable, the matrix gets no weight decay."""
+def train_added_rows(model, frozen, domain: DomainWords) -> None:
+    """Let the added rows of ``model``'s frozen input embeddings train, every row below ``domain.first_id`` fixed
+    (rows of padding above the added ones get no gradient: no input uses them), and say so in ``frozen``
+    (modeling.FreezeSummary): the embeddings are no longer a fixed block (they run with dropout, and the teacher
+    cannot share them), the rows count as trainable, the matrix gets no weight decay."""
     from labelgrow.modeling import fix_leading_rows, input_embeddings_module
 
     weight = model.get_input_embeddings().weight
-    frozen.fixed_rows.append(fix_leading_rows(model, weight, first_id))
-    frozen.added_rows = weight.shape[0] - first_id
+    frozen.fixed_rows.append(fix_leading_rows(model, weight, domain.first_id))
+    frozen.added_rows = len(domain.pieces)
     frozen.trainable += frozen.added_rows * weight.shape[1]
     block = input_embeddings_module(model)
     frozen.modules = [m for m in frozen.modules if m is not block]

@@ -106,6 +106,22 @@ def test_added_rows_are_the_mean_of_the_old_subwords_and_nothing_else_changes(tm
         assert (student(input_ids=ids).logits[..., :7] - grown_teacher).abs().max() <= 1e-5
 
 
+def test_a_padded_embedding_matrix_lends_its_unused_rows(tmp_path, tokenizer_dir):
+    from tests.tiny_models import build_token_classifier
+
+    tokenizer = fresh_tokenizer(tokenizer_dir)
+    model = build_token_classifier(None, tokenizer)
+    model.resize_token_embeddings(len(tokenizer) + 8, mean_resizing=False)  # vocab_size rounded up, as some are
+    before = model.get_input_embeddings().weight.clone()
+    domain = add_domain_words(tokenizer, word_file(tmp_path))
+    grow_embeddings(model, domain)
+    after = model.get_input_embeddings().weight
+    assert after.shape[0] == domain.first_id + 8  # no new rows needed
+    assert torch.equal(after[: domain.first_id], before[: domain.first_id])
+    assert torch.allclose(after[domain.first_id + 1], before[domain.pieces["Heathrow"]].mean(0))
+    assert torch.equal(after[domain.first_id + 2 :], before[domain.first_id + 2 :])
+
+
 def test_only_the_added_rows_train_under_weight_decay(tmp_path, tokenizer_dir, teacher_dir):
     tokenizer = fresh_tokenizer(tokenizer_dir)
     base = load_base(str(teacher_dir))
@@ -114,7 +130,7 @@ def test_only_the_added_rows_train_under_weight_decay(tmp_path, tokenizer_dir, t
     grow_embeddings(student, domain)
     frozen = freeze(student, 1)
     trainable_before = frozen.trainable
-    train_added_rows(student, frozen, domain.first_id)
+    train_added_rows(student, frozen, domain)
     weight = student.get_input_embeddings().weight
     hidden = weight.shape[1]
     assert frozen.added_rows == 2 and frozen.trainable == trainable_before + 2 * hidden
@@ -128,7 +144,11 @@ def test_only_the_added_rows_train_under_weight_decay(tmp_path, tokenizer_dir, t
     from labelgrow.trainer import LabelgrowTrainer
 
     args = TrainingArguments(str(tmp_path / "t"), learning_rate=0.1, weight_decay=0.5, use_cpu=True, report_to=[])
-    trainer = LabelgrowTrainer(model=student, args=args, teacher=None, loss_config=None, fixed_rows=frozen.fixed_rows)
+    from labelgrow.losses import LossConfig
+
+    trainer = LabelgrowTrainer(
+        model=student, args=args, teacher=None, loss_config=LossConfig("none"), fixed_rows=frozen.fixed_rows
+    )
     optimizer = trainer.create_optimizer()
     decayed = {id(p) for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"]}
     assert id(weight) not in decayed and decayed  # other parameters still decay
