@@ -128,11 +128,10 @@ def prepare(args, out: Path) -> dict[str, Any]:
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = files["new_eval_map"] = write_map(data / "facility-only.tsv", FACILITY_ONLY, types)
     files["full_map"] = write_map(data / "full.tsv", FULL, types)
-    # --add-tokens: what a user would list -- the facility words of their own data that occur twice or more and
-    # that the teacher's tokenizer splits into 3+ sub-words (labelgrow skips one-token words anyway)
-    # (on --quick's few sentences: any facility word)
-    frequent = entity_words(files["new"], FACILITY_TYPES, 2) or entity_words(files["new"], FACILITY_TYPES, 1)
-    words = split_words(frequent, args.teacher or args.encoder, min_pieces=3) or frequent
+    # --add-tokens: what a user would list -- the facility words of their own data that the teacher's tokenizer
+    # splits into 3+ sub-words (labelgrow skips one-token words anyway)
+    names = entity_words(files["new"], FACILITY_TYPES, min_count=1)
+    words = split_words(names, args.teacher or args.encoder, min_pieces=3) or names
     files["facility_words"] = data / "facility-words.txt"
     files["facility_words"].write_text("".join(f"{w}\n" for w in words), encoding="utf-8")
     return files
