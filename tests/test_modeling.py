@@ -168,3 +168,38 @@ def test_interpolate_with_teacher_mixes_shared_weights_and_keeps_new_rows(tokeni
     assert torch.equal(mine["classifier.weight"][7:], before["classifier.weight"][7:])
     with pytest.raises(LabelgrowError, match=r"interpolation weight must be in \[0, 1\]"):
         interpolate_with_teacher(student, teacher, 1.5)
+
+
+def test_fixed_rows_are_kept_out_of_weight_decay_with_or_without_a_head_rate(tmp_path, tokenizer):
+    """Decoupled weight decay would shrink rows whose gradient is zeroed: the trainer must not decay them, whether
+    it builds its own groups (a head learning rate) or the Trainer's (none)."""
+    from transformers import TrainingArguments
+
+    from labelgrow.losses import LossConfig
+    from labelgrow.modeling import freeze_old_rows
+    from labelgrow.trainer import LabelgrowTrainer
+
+    for head_rate in (3e-3, None):
+        model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+        expand_classifier(model, LabelSet(tuple(SHUFFLED), ("FACILITY",)))
+        fixed = freeze_old_rows(model, 7)
+        assert fixed == ["classifier.weight", "classifier.bias"]
+        args = TrainingArguments(str(tmp_path), learning_rate=0.1, weight_decay=0.5, use_cpu=True, report_to=[])
+        trainer = LabelgrowTrainer(
+            model=model,
+            args=args,
+            teacher=None,
+            loss_config=LossConfig("none"),
+            head_learning_rate=head_rate,
+            fixed_rows=fixed,
+        )
+        optimizer = trainer.create_optimizer()
+        decayed = {id(p) for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"]}
+        assert decayed and id(model.classifier.weight) not in decayed
+        old = model.classifier.weight[:7].clone()
+        ids, mask = random_batch(len(tokenizer), 0)
+        for _ in range(2):
+            model(input_ids=ids, attention_mask=mask).logits.logsumexp(-1).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        assert torch.equal(model.classifier.weight[:7], old)
