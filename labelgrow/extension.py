@@ -420,12 +420,18 @@ def write(
     output,
     started,
     kind: str = "extend",
+    model=None,
 ):
     """Save the model (every process calls it: FSDP/DeepSpeed gather), then on the main process labelgrow.json
     and the model card (outputs.RunRecord, with ``loss`` as its "loss"), published into ``output`` with
-    labelgrow.json last. ``args`` is any TrainingOptions with ``base`` and ``to_dict()`` (extend, compress)."""
+    labelgrow.json last. ``args`` is any TrainingOptions with ``base`` and ``to_dict()`` (extend, compress,
+    adapt). ``model``: the token classifier to save where the trainer's model wraps more (adapt's LM head)."""
     staging = output / ".staging"
-    trainer.save_model(str(staging))
+    if model is None:
+        trainer.save_model(str(staging))
+    elif state.is_main_process:
+        model.save_pretrained(str(staging))
+        planned.tokenizer.save_pretrained(str(staging))
     if state.is_main_process:
         from labelgrow.outputs import RunRecord, publish
 

@@ -25,12 +25,14 @@ ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "bertwe
 @dataclass
 class Window:
     """One model input. ``words`` lists ``(word index in the sentence, position of its first sub-word)`` for the
-    words this window owns; ``labels`` is aligned to ``input_ids`` (empty for unlabelled input)."""
+    words this window owns (``ends``: where each one's sub-words end, for whole-word masking); ``labels`` is
+    aligned to ``input_ids`` (empty for unlabelled input)."""
 
     sentence: int
     input_ids: list[int]
     labels: list[int]
     words: list[tuple[int, int]]
+    ends: list[int] = field(default_factory=list)  # for each of ``words``, the position after its last sub-word
 
 
 @dataclass
@@ -161,11 +163,12 @@ def _window(index, sentence, pieces, plan, prefix, suffix, label2id, label_all_s
     left, start, end, right = plan
     input_ids = list(prefix)
     labels = [IGNORE_INDEX] * len(prefix)
-    words = []
+    words, ends = [], []
     for w in range(left, right):
         owned = start <= w < end and pieces[w]
         if owned:
             words.append((w, len(input_ids)))
+            ends.append(len(input_ids) + len(pieces[w]))
         input_ids.extend(pieces[w])
         if label2id is None or sentence.tags is None:
             continue
@@ -183,7 +186,7 @@ def _window(index, sentence, pieces, plan, prefix, suffix, label2id, label_all_s
         labels.extend([IGNORE_INDEX] * len(suffix))
     else:
         labels = []
-    return Window(index, input_ids, labels, words)
+    return Window(index, input_ids, labels, words, ends)
 
 
 def as_features(windows: Sequence[Window]) -> list[dict]:

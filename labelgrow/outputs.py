@@ -220,7 +220,7 @@ class RunRecord:
     training: dict[str, Any]
     metrics: dict[str, float]
     validation_report: dict | None
-    kind: str = "extend"  # what made this checkpoint: "extend" (new labels) or "compress" (fewer layers)
+    kind: str = "extend"  # what made this checkpoint: "extend" (new labels), "compress" (fewer layers), "adapt"
     added_tokens: dict[str, Any] | None = None  # vocabulary.DomainWords.record(): the --add-tokens words
     created: str = field(default_factory=lambda: utc_now())
 

@@ -30,6 +30,22 @@ def no_parts() -> dict[str, float]:
     return {"ce": 0.0, "kd": 0.0, "hidden": 0.0, "pseudo_labels": 0.0, "n": 0}
 
 
+def optimizer_with_head(trainer: Trainer, model: nn.Module, head: set[int], head_learning_rate: float):
+    """The Trainer's optimizer over ``model``'s trainable parameters in three groups: decayed, not decayed (the
+    Trainer's choice, less fixed rows), and the head (parameter ids ``head``) at ``head_learning_rate`` without
+    decay. Used for the grown classifier (extend) and the new LM head (adapt)."""
+    decay = set(trainer.get_decay_parameter_names(model))
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    weight_decay = trainer.args.weight_decay
+    groups = [
+        {"params": [p for n, p in trainable if id(p) not in head and n in decay], "weight_decay": weight_decay},
+        {"params": [p for n, p in trainable if id(p) not in head and n not in decay], "weight_decay": 0.0},
+        {"params": [p for _, p in trainable if id(p) in head], "weight_decay": 0.0, "lr": head_learning_rate},
+    ]
+    optimizer_cls, optimizer_kwargs = trainer.get_optimizer_cls_and_kwargs(trainer.args, model)
+    return optimizer_cls([g for g in groups if g["params"]], **optimizer_kwargs)
+
+
 class LabelgrowTrainer(Trainer):
     """Trainer with a teacher (frozen, eval mode, same device, never wrapped by the distributed engine; reduced
     precision and a shared frozen trunk where possible, see labelgrow/teacher.py) and an evaluation that scores
@@ -102,18 +118,7 @@ class LabelgrowTrainer(Trainer):
             return super().create_optimizer(model) if self.optimizer is None else self.optimizer
         model = self.model if model is None else model
         head = {id(p) for p in find_classifier(model).parameters()}
-        decay = set(self.get_decay_parameter_names(model))
-        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        groups = [
-            {
-                "params": [p for n, p in trainable if id(p) not in head and n in decay],
-                "weight_decay": self.args.weight_decay,
-            },
-            {"params": [p for n, p in trainable if id(p) not in head and n not in decay], "weight_decay": 0.0},
-            {"params": [p for _, p in trainable if id(p) in head], "weight_decay": 0.0, "lr": self.head_learning_rate},
-        ]
-        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
-        self.optimizer = optimizer_cls([g for g in groups if g["params"]], **optimizer_kwargs)
+        self.optimizer = optimizer_with_head(self, model, head, self.head_learning_rate)
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

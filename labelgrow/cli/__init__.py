@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from labelgrow.cli import annotate, compress, diff, evaluate, export, extend, predict  # noqa: F401  (each registers its command)
+from labelgrow.cli import adapt, annotate, compress, diff, evaluate, export, extend, predict  # noqa: F401  (each registers its command)
 from labelgrow.cli.app import app
 
 __all__ = ["app", "main"]
