@@ -17,6 +17,9 @@ _EXPORTS = {
     "annotate": "labelgrow.annotating",
     "export": "labelgrow.exporting",
     "compress": "labelgrow.compression",
+    "adapt": "labelgrow.adaptation",
+    "AdaptArguments": "labelgrow.adaptation",
+    "AdaptResult": "labelgrow.adaptation",
     "CompressArguments": "labelgrow.compression",
     "CompressResult": "labelgrow.compression",
     "ExportArguments": "labelgrow.exporting",
@@ -36,6 +39,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AdaptArguments",
+    "AdaptResult",
     "AnnotateArguments",
     "AnnotateResult",
     "CompressArguments",
@@ -52,6 +57,7 @@ __all__ = [
     "LabelgrowError",
     "PredictArguments",
     "__version__",
+    "adapt",
     "annotate",
     "compress",
     "diff",
@@ -63,6 +69,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from labelgrow.adaptation import AdaptArguments, AdaptResult, adapt
     from labelgrow.annotating import AnnotateArguments, AnnotateResult, annotate
     from labelgrow.compression import CompressArguments, CompressResult, compress
     from labelgrow.configuration import EvalArguments, ExtendArguments
