@@ -324,6 +324,7 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
         "--methods",
         "default",
         "rehearsal-all",
+        "adapted",
         "--max-length",
         "64",
         "--min-steps",
@@ -332,6 +333,12 @@ def test_zh_address_scenario_scores_four_new_types_and_the_teachers_types_on_the
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
+    adapted = next(r for r in result["cells"] if r["method"].startswith("labelgrow default on the teacher adapted"))
+    assert set(adapted["adapted_teacher"]["forgetting"]) == set(default["forgetting"])  # scored against the teacher
+    grown = json.loads((out / "methods" / "tNone" / "adapted-s1" / "labelgrow.json").read_text())
+    assert grown["base"] == str(out / "methods" / "tNone" / "adapted-adapt_raw")
+    assert [h["kind"] for h in grown["history"]][-2:] == ["adapt", "extend"]
+    assert grown["history"][-2]["train"][0]["path"] == str(shared / "zh_address" / "zh" / "train.txt")
     assert set(teacher["carried_f1"]) == {"PER", "LOC"} and set(teacher["carried_f1"]["LOC"]) == {"zh"}
     assert set(default["carried_forgetting"]["PER"]) == {"zh"}
     assert list(default["new_labels"]) == ["POI", "ROAD", "ROADNO", "HOUSENO"]

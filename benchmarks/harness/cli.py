@@ -19,6 +19,18 @@ from harness.protocol import Scenario
 from harness.runs import ROOT, Progress, interpolate_once, train_once, trained_by
 from harness.scoring import evaluate, load_sets, mean, model_tags, throughput
 
+# what a row of an adapting method keeps of its adapted teacher's own scores (against the original teacher)
+ADAPTED_TEACHER_FIGURES = (
+    "old_f1",
+    "old_f1_mean",
+    "forgetting",
+    "forgetting_mean",
+    "forgetting_max",
+    "changes",
+    "carried_f1",
+    "carried_forgetting",
+)
+
 
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,7 +151,7 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
         interpolate_once(student, teacher, method.interpolate, cell)
         return None
     config = {
-        "base": teacher,
+        "base": adapt_teacher(args, files, teacher, method, cell) if method.adapt else teacher,
         "new_labels": list(scenario.new_types),
         "train": [str(p) for p in files["new"]],
         "label_map": str(files["full_map" if method.full_data else "new_map"]),
@@ -153,6 +165,31 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
         config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
     config.update({option: str(files[key]) for option, key in method.file_options.items()})
     return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})", args.reuse_other_code)
+
+
+def adapted_teacher(cell: Path, method) -> Path:
+    """Where the cell's teacher adapted to ``method.adapt``'s text lives: one per teacher, shared by its seeds."""
+    return cell.parent / f"adapted-{method.adapt}"
+
+
+def adapt_teacher(args, files: dict[str, Any], teacher: str, method, cell: Path) -> str:
+    """The teacher after ``labelgrow adapt`` on the scenario's ``method.adapt`` text (trained once, then reused)."""
+    output = adapted_teacher(cell, method)
+    config = {
+        "model": teacher,
+        "raw": [str(p) for p in files[method.adapt]],
+        "output": str(output),
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "cpu": args.cpu,
+        "bf16": args.bf16,
+        "seed": args.seeds[0],
+        "overwrite": True,
+    }
+    if args.min_steps is not None:
+        config["min_steps"] = args.min_steps
+    train_once(config, f"teacher adapted to {method.adapt} ({cell.parent.name})", args.reuse_other_code, "adapt")
+    return str(output)
 
 
 def render_only(scenario: Scenario, out: Path) -> dict[str, Any]:
@@ -191,9 +228,13 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         cost = grow(scenario, args, files, teacher_of(teacher_seed), method, seed, cell)
         row = {"method": method.name, "teacher_seed": teacher_seed, "seed": seed, "output": str(cell)}
         row["code"] = trained_by(cell)
-        row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, args.eval_batch_size))
+        size = args.eval_batch_size
+        row.update(evaluate(str(cell), sets, teacher_tags[teacher_seed], scenario, size))
         if cost:
             row["cost"] = cost
+        if method.adapt:  # what adaptation alone did to the teacher, before any new type
+            alone = evaluate(str(adapted_teacher(cell, method)), sets, teacher_tags[teacher_seed], scenario, size)
+            row["adapted_teacher"] = {k: v for k, v in alone.items() if k in ADAPTED_TEACHER_FIGURES}
         if scenario.extra:
             row["extra"] = scenario.extra(str(cell), files)
         rows.append(row)

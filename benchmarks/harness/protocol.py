@@ -20,7 +20,9 @@ class Method:
     extend options whose value is one of the scenario's files (``{"add_tokens": "facility_words"}``); ``cells``
     says which (teacher seed, seed) cells of the grid it runs on;
     ``interpolate`` trains nothing: the scenario's default run at the same cell, averaged with its teacher at that
-    weight (1 = the student)."""
+    weight (1 = the student); ``adapt`` names the scenario's files of raw in-domain text to which the cell's teacher
+    is adapted first (labelgrow adapt, once per teacher), the adapted teacher then grown (forgetting is still
+    measured against the original teacher)."""
 
     name: str
     key: str  # short, filesystem-safe: the run directory's name
@@ -30,6 +32,7 @@ class Method:
     file_options: Mapping[str, str] = field(default_factory=dict)  # extend option -> a key of the scenario's files
     cells: str = "per-teacher"  # "grid": every (teacher seed, seed); "per-teacher": first seed; "first": one cell
     interpolate: float | None = None
+    adapt: str | None = None  # a key of the scenario's files: raw text the teacher is adapted to before growing
 
     def __post_init__(self) -> None:
         if self.cells not in CELLS:
