@@ -262,3 +262,18 @@ def test_adapt_refuses_a_plain_encoder_and_names_an_empty_file(encoder_dir, teac
     empty.write_text("\n", encoding="utf-8")
     code, _, err = run_cli(adapt_cli(teacher_dir, empty, tmp_path / "o"), monkeypatch, capsys)
     assert code == 2 and str(empty) in err, err
+
+
+def test_adapt_under_two_processes_warms_up_then_trains_and_writes_once(teacher_dir, raw_file, tmp_path):
+    """torchrun, two gloo ranks: the head warm-up (the encoder without gradient: DDP must allow unused parameters)
+    and then the encoder steps; only the main process re-checks and writes."""
+    from tests.processes import torchrun_labelgrow
+
+    out = tmp_path / "ddp"
+    args = adapt_cli(teacher_dir, raw_file, out, "--max-steps", "4", "--head-warmup-steps", "2", "--cpu")
+    done = torchrun_labelgrow(args, port=29531)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads((out / "labelgrow.json").read_text())
+    assert run["training"]["processes"] == 2 and run["training"]["global_steps"] == 4
+    assert done.stderr.count("labelgrow: wrote") == 1 and done.stdout.count("held-out text") == 1
+    assert not (out / "checkpoints").exists() and not (out / ".staging").exists()
