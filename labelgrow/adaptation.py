@@ -376,7 +376,7 @@ def _plan(args: AdaptArguments):
 
 
 def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
-    from labelgrow.extension import Models, _training_arguments, max_steps_for, write
+    from labelgrow.extension import Models, max_steps_for, resume_checkpoint, training_arguments, write
     from labelgrow.features import encode, max_input_length
     from labelgrow.inference import precision_dtype
     from labelgrow.modeling import freeze, load_base
@@ -398,7 +398,7 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
     windows, stats = encode(planned.train.sentences, tokenizer, max_length)
     stats.log("raw")
     features = word_spans(windows)
-    training_args = _training_arguments(args, output, False, max_steps_for(args, len(features), state.num_processes)[0])
+    training_args = training_arguments(args, output, False, max_steps_for(args, len(features), state.num_processes)[0])
     if args.head_warmup_steps and state.num_processes > 1:
         training_args.ddp_find_unused_parameters = True  # the encoder has no gradient while the head warms up
     dtype = teacher_dtype(args.teacher_precision, training_args.device, precision_dtype(args.bf16, args.fp16))
@@ -417,14 +417,7 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
         head_learning_rate=args.head_learning_rate,
     )
     install(trainer, output / "train_log.jsonl" if state.is_main_process else None)
-    resume_from = None
-    if args.resume:
-        from transformers.trainer_utils import get_last_checkpoint
-
-        resume_from = get_last_checkpoint(str(output / "checkpoints"))
-        if resume_from is None:
-            raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
-    train_output = trainer.train(resume_from_checkpoint=resume_from)
+    train_output = trainer.train(resume_from_checkpoint=resume_checkpoint(args, output))
     adapted = trainer.accelerator.unwrap_model(trainer.model).model.eval()
     check_report: dict[str, Any] = {}
     if state.is_main_process:

@@ -210,7 +210,7 @@ def max_steps_for(args: ExtendArguments, windows: int, processes: int = 1) -> tu
     )
 
 
-def _training_arguments(args: ExtendArguments, output: Path, has_validation: bool, max_steps: int | None = None):
+def training_arguments(args: ExtendArguments, output: Path, has_validation: bool, max_steps: int | None = None):
     import torch
     from transformers import TrainingArguments
 
@@ -345,8 +345,6 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
 def train(args: ExtendArguments, planned: Plan, models: Models, state, output: Path, callbacks=None):
     """Train (resuming when asked) and evaluate the best checkpoint; returns the trainer, the Trainer's train
     output, the final validation metrics and report."""
-    from transformers.trainer_utils import get_last_checkpoint
-
     from labelgrow.features import collate
     from labelgrow.terminal import install
     from labelgrow.trainer import LabelgrowTrainer
@@ -357,7 +355,7 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
         logger.info(why)
     trainer = LabelgrowTrainer(
         model=models.student,
-        args=_training_arguments(args, output, validation is not None, max_steps),
+        args=training_arguments(args, output, validation is not None, max_steps),
         train_dataset=models.features,
         data_collator=partial(collate, pad_id=planned.tokenizer.pad_token_id),
         processing_class=planned.tokenizer,
@@ -378,19 +376,26 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
         teacher_precision=args.teacher_precision,
     )
     install(trainer, output / "train_log.jsonl" if state.is_main_process else None)
-    resume_from = None
-    if args.resume:
-        resume_from = get_last_checkpoint(str(output / "checkpoints"))
-        if resume_from is None:
-            raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
-        logger.info("resuming from %s", resume_from)
     try:
-        train_output = trainer.train(resume_from_checkpoint=resume_from)
+        train_output = trainer.train(resume_from_checkpoint=resume_checkpoint(args, output))
     finally:  # the teacher's hooks on the student's frozen layers go, whether training ended well or not
         if trainer.shared_trunk is not None:
             trainer.shared_trunk.close()
     metrics = trainer.evaluate() if validation is not None else {}
     return trainer, train_output, metrics, getattr(trainer, "last_eval_report", None)
+
+
+def resume_checkpoint(args, output: Path) -> str | None:
+    """With ``--resume``, the last checkpoint in OUTPUT/checkpoints (an error where there is none); else None."""
+    if not args.resume:
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    found = get_last_checkpoint(str(output / "checkpoints"))
+    if found is None:
+        raise LabelgrowError(f"--resume: no checkpoint-* directory in {output / 'checkpoints'}")
+    logger.info("resuming from %s", found)
+    return found
 
 
 def loss_record(args: ExtendArguments, loss) -> dict[str, Any]:

@@ -277,3 +277,20 @@ def test_adapt_under_two_processes_warms_up_then_trains_and_writes_once(teacher_
     assert run["training"]["processes"] == 2 and run["training"]["global_steps"] == 4
     assert done.stderr.count("labelgrow: wrote") == 1 and done.stdout.count("held-out text") == 1
     assert not (out / "checkpoints").exists() and not (out / ".staging").exists()
+
+
+def test_adapt_resumes_from_its_last_checkpoint(teacher_dir, raw_file, tmp_path, monkeypatch, capsys):
+    """The Trainer's checkpoints hold the LM head beside the classifier (plain safetensors: the head owns no
+    embedding); --resume continues from the last one."""
+    out = tmp_path / "adapted"
+    base = adapt_cli(teacher_dir, raw_file, out, "--head-warmup-steps", "1", "--save-steps", "2", "--keep-checkpoints")
+    base += ["--logging-steps", "1"]
+    code, _, err = run_cli([*base, "--max-steps", "2"], monkeypatch, capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-2"]
+    code, _, err = run_cli([*base, "--max-steps", "4", "--resume"], monkeypatch, capsys)
+    assert code == 0, err
+    assert json.loads((out / "labelgrow.json").read_text())["training"]["global_steps"] == 4
+    logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    # train_log.jsonl grows across the two runs: steps 1-2, then 3-4 (a fresh start would log 1-2 again)
+    assert [r["step"] for r in logged if "mlm" in r] == [1, 2, 3, 4]
