@@ -23,6 +23,7 @@ noise). The head is dropped at the end: the output is the same token classifier,
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import random
@@ -388,9 +389,7 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
     tokenizer = planned.tokenizer
     base = load_base(args.model, args.trust_remote_code, args.allow_pickle, planned.config, tokenizer)
     teacher = base.teacher
-    from labelgrow.modeling import load_token_classifier
-
-    student = load_token_classifier(args.model, args.trust_remote_code, args.allow_pickle).train()
+    student = copy.deepcopy(teacher).train().requires_grad_(True)  # the weights are read once
     head = mlm_head_for(student, args.mlm_head, args.trust_remote_code)
     frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
     logger.info("%s; the LM head: %s", frozen, "from " + args.mlm_head if args.mlm_head else "new (random transform)")
@@ -438,10 +437,23 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
     }
     models = Models(base, adapted, frozen, None, None, features, stats, max_length)
     metrics = {k: v for k, v in check_report.get("summary", {}).items() if isinstance(v, int | float)}
-    write(args, planned, models, loss, trainer, train_output, metrics, None, state, output, started, "adapt", adapted)
-    if state.is_main_process:
-        (output / ADAPT_FILE).write_text(json.dumps(check_report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    state.wait_for_everyone()
+    report = {ADAPT_FILE: json.dumps(check_report, indent=2, ensure_ascii=False) + "\n"}
+    write(
+        args,
+        planned,
+        models,
+        loss,
+        trainer,
+        train_output,
+        metrics,
+        None,
+        state,
+        output,
+        started,
+        "adapt",
+        adapted,
+        report,
+    )
     return AdaptResult(output, check_report)
 
 

@@ -426,11 +426,13 @@ def write(
     started,
     kind: str = "extend",
     model=None,
+    extra_files: dict[str, str] | None = None,
 ):
     """Save the model (every process calls it: FSDP/DeepSpeed gather), then on the main process labelgrow.json
     and the model card (outputs.RunRecord, with ``loss`` as its "loss"), published into ``output`` with
     labelgrow.json last. ``args`` is any TrainingOptions with ``base`` and ``to_dict()`` (extend, compress,
-    adapt). ``model``: the token classifier to save where the trainer's model wraps more (adapt's LM head)."""
+    adapt). ``model``: the token classifier to save where the trainer's model wraps more (adapt's LM head);
+    ``extra_files``: more files (name -> text) published with the model, before labelgrow.json (adapt.json)."""
     staging = output / ".staging"
     if model is None:
         trainer.save_model(str(staging))
@@ -473,6 +475,8 @@ def write(
             added_tokens=planned.domain.record() if planned.domain is not None else None,
         )
         record.write(staging)
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         publish(staging, output)
         if not args.keep_checkpoints:
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
