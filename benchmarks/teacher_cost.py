@@ -7,18 +7,19 @@ share caches or allocator state. Results go to stdout as a Markdown table and to
 
 Usage (after `bash scripts/demo.sh` has built runs/demo/teacher):
     python benchmarks/teacher_cost.py --base runs/demo/teacher --rounds 2 --json runs/bench/teacher_cost.json
+On a GPU (`--gpu`; peak GPU memory is reported too), e.g. at the default teacher's shape with random weights:
+    python scripts/check_gpu.py --work /tmp/gpu --size large --tokenizer runs/me5s-xlmr
+    python benchmarks/teacher_cost.py --base /tmp/gpu/base --gpu --epochs 8 --rounds 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from harness.measure import extend_measured  # benchmarks/harness/measure.py
+from harness.measure import cost_table, measure_variants  # benchmarks/harness/measure.py
 
 VARIANTS = {
     "live teacher (default: shares the frozen layers, --teacher-precision auto)": {},
@@ -41,36 +42,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--gpu", action="store_true", help="train on the GPU (default: --cpu, as measured in docs)")
     args = parser.parse_args()
-    results: dict[str, list[dict]] = {name: [] for name in VARIANTS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for round_ in range(args.rounds):
-            for index, (name, options) in enumerate(VARIANTS.items()):
-                config = {
-                    "base": args.base,
-                    "new_labels": args.new_labels,
-                    "train": args.train,
-                    "output": f"{tmp}/round{round_}-variant{index}",
-                    "epochs": args.epochs,
-                    "learning_rate": 1e-4,
-                    "cpu": True,
-                    "seed": 42,
-                    **options,
-                }
-                results[name].append(extend_measured(config, name))
-                print(f"round {round_ + 1}: {name}: {results[name][-1]}", file=sys.stderr)
-    base = "--kd none (no teacher)"
-    median = {
-        n: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "peak_rss_mb", "train_s")}
-        for n, rs in results.items()
+    config = {
+        "base": args.base,
+        "new_labels": args.new_labels,
+        "train": args.train,
+        "epochs": args.epochs,
+        "learning_rate": 1e-4,
+        "cpu": not args.gpu,
+        "seed": 42,
     }
-    print("| run | wall time (s, median) | vs --kd none | peak RSS (MB, median) | vs --kd none |")
-    print("|---|---|---|---|---|")
-    for name, m in median.items():
-        print(
-            f"| {name} | {m['wall_s']:.1f} | {m['wall_s'] / median[base]['wall_s']:.2f}x | "
-            f"{m['peak_rss_mb']:.0f} | {m['peak_rss_mb'] / median[base]['peak_rss_mb']:.2f}x |"
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        results, median = measure_variants(VARIANTS, config, args.rounds, tmp)
+    print(cost_table(median, "--kd none (no teacher)", args.gpu))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(

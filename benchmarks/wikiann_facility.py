@@ -103,14 +103,23 @@ METHODS = [
         cells="first",
     ),
     FULL_DATA,
-    Method(
-        "frozen encoder and old rows: new rows only (Learn or Recall?)",
-        "new-rows",
-        {"freeze_layers": "all", "freeze_old_rows": True},
-        cells="first",
+    # the cheap baselines of issue 12, on each teacher: only the two new rows train (a linear probe on the frozen
+    # model), at the default head LR and at the larger ones a linear probe usually wants; weight averaging (WiSE-FT)
+    *(
+        Method(
+            f"frozen encoder and old rows: new rows only (Learn or Recall?){label}",
+            f"new-rows{suffix}",
+            {"freeze_layers": "all", "freeze_old_rows": True, **options},
+            cells="per-teacher",
+        )
+        for label, suffix, options in (
+            ("", "", {}),
+            (", head LR 3e-2", "-hlr3e-2", {"head_learning_rate": 3e-2}),
+            (", head LR 1e-1", "-hlr1e-1", {"head_learning_rate": 1e-1}),
+        )
     ),
-    Method("labelgrow default averaged with the teacher, 0.5", "interp50", interpolate=0.5, cells="first"),
-    Method("labelgrow default averaged with the teacher, 0.75", "interp75", interpolate=0.75, cells="first"),
+    Method("labelgrow default averaged with the teacher, 0.5", "interp50", interpolate=0.5, cells="per-teacher"),
+    Method("labelgrow default averaged with the teacher, 0.75", "interp75", interpolate=0.75, cells="per-teacher"),
 ]
 
 

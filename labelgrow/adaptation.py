@@ -377,7 +377,14 @@ def _plan(args: AdaptArguments):
 
 
 def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
-    from labelgrow.extension import Models, max_steps_for, resume_checkpoint, training_arguments, write
+    from labelgrow.extension import (
+        Models,
+        checkpoint_every,
+        max_steps_for,
+        resume_checkpoint,
+        training_arguments,
+        write,
+    )
     from labelgrow.features import encode, max_input_length
     from labelgrow.inference import precision_dtype
     from labelgrow.modeling import freeze, load_base
@@ -397,7 +404,9 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
     windows, stats = encode(planned.train.sentences, tokenizer, max_length)
     stats.log("raw")
     features = word_spans(windows)
-    training_args = training_arguments(args, output, False, max_steps_for(args, len(features), state.num_processes)[0])
+    every = checkpoint_every(args, len(features), state.num_processes)
+    max_steps = max_steps_for(args, len(features), state.num_processes)[0]
+    training_args = training_arguments(args, output, False, max_steps, every)
     if args.head_warmup_steps and state.num_processes > 1:
         training_args.ddp_find_unused_parameters = True  # the encoder has no gradient while the head warms up
     dtype = teacher_dtype(args.teacher_precision, training_args.device, precision_dtype(args.bf16, args.fp16))

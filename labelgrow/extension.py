@@ -12,11 +12,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import ExtendArguments
+from labelgrow.configuration import ExtendArguments, TrainingOptions
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import LabelSet, check_known_tags, check_parents, entity_types, parse_parents
 
 logger = logging.getLogger(__name__)
+MAX_CHECKPOINTS = 4  # resume checkpoints (and validations) per run by default: checkpoint_every
 
 
 @dataclass
@@ -191,7 +192,29 @@ def _log_corpus(name: str, corpus) -> None:
     )
 
 
-def max_steps_for(args: ExtendArguments, windows: int, processes: int = 1) -> tuple[int | None, str | None]:
+def steps_per_epoch(args: TrainingOptions, windows: int, processes: int = 1) -> int:
+    """Optimizer steps in one pass over ``windows`` training windows on ``processes`` processes."""
+    batches = math.ceil(windows / (args.batch_size * processes))
+    return max(batches // args.gradient_accumulation_steps, 1)
+
+
+def checkpoint_every(args: TrainingOptions, windows: int, processes: int = 1) -> int | None:
+    """Optimizer steps between resume checkpoints (and validations) by default; None: at the end of each epoch.
+
+    Each epoch, unless epochs are so short that a run would write more than ``MAX_CHECKPOINTS``: 50 sentences under
+    ``--min-steps`` are 25 epochs of 4 steps, and each checkpoint holds the model and the optimizer's state (about
+    4.5 GB for XLM-R large). What that cost is measured in benchmarks.md ("What the checkpoints cost").
+    ``--save-steps``/``--eval-steps`` set the cadence explicitly."""
+    if args.save_steps or args.eval_steps:
+        return None
+    per_epoch = steps_per_epoch(args, windows, processes)
+    total = max_steps_for(args, windows, processes)[0] or math.ceil(args.epochs * per_epoch)
+    if total <= MAX_CHECKPOINTS * per_epoch:
+        return None
+    return math.ceil(total / MAX_CHECKPOINTS)
+
+
+def max_steps_for(args: TrainingOptions, windows: int, processes: int = 1) -> tuple[int | None, str | None]:
     """The ``max_steps`` to give the Trainer (None: train by epochs) and, where labelgrow chose it, why.
 
     ``--max-steps`` wins. Otherwise, where ``--epochs`` over ``windows`` training windows would take fewer than
@@ -199,8 +222,7 @@ def max_steps_for(args: ExtendArguments, windows: int, processes: int = 1) -> tu
     steps of 16, too few for the new rows to move from their start (a copy of O, 4 below it)."""
     if args.max_steps:
         return args.max_steps, None
-    batches = math.ceil(windows / (args.batch_size * processes))
-    per_epoch = max(batches // args.gradient_accumulation_steps, 1)
+    per_epoch = steps_per_epoch(args, windows, processes)
     by_epochs = math.ceil(args.epochs * per_epoch)
     if by_epochs >= args.min_steps:
         return None, None
@@ -210,16 +232,24 @@ def max_steps_for(args: ExtendArguments, windows: int, processes: int = 1) -> tu
     )
 
 
-def training_arguments(args: ExtendArguments, output: Path, has_validation: bool, max_steps: int | None = None):
+def training_arguments(
+    args: TrainingOptions,
+    output: Path,
+    has_validation: bool,
+    max_steps: int | None = None,
+    every: int | None = None,
+):
+    """The Trainer's arguments; checkpoints (and validations) every ``every`` steps (checkpoint_every), else each
+    epoch or at ``--save-steps``/``--eval-steps``."""
     import torch
     from transformers import TrainingArguments
 
-    if args.eval_steps or args.save_steps:
+    if args.eval_steps or args.save_steps or every:
         strategy = {
             "eval_strategy": "steps" if has_validation else "no",
             "save_strategy": "steps",
-            "eval_steps": args.eval_steps or args.save_steps,
-            "save_steps": args.save_steps or args.eval_steps,
+            "eval_steps": args.eval_steps or args.save_steps or every,
+            "save_steps": args.save_steps or args.eval_steps or every,
         }
     else:
         strategy = {"eval_strategy": "epoch" if has_validation else "no", "save_strategy": "epoch"}
@@ -353,9 +383,14 @@ def train(args: ExtendArguments, planned: Plan, models: Models, state, output: P
     max_steps, why = max_steps_for(args, len(models.features), state.num_processes)
     if why:
         logger.info(why)
+    every = checkpoint_every(args, len(models.features), state.num_processes)
+    if every:
+        logger.info(
+            "short epochs: a checkpoint%s every %d steps, not each epoch", " and validation" * bool(validation), every
+        )
     trainer = LabelgrowTrainer(
         model=models.student,
-        args=training_arguments(args, output, validation is not None, max_steps),
+        args=training_arguments(args, output, validation is not None, max_steps, every),
         train_dataset=models.features,
         data_collator=partial(collate, pad_id=planned.tokenizer.pad_token_id),
         processing_class=planned.tokenizer,

@@ -107,3 +107,31 @@ def test_min_steps_raises_the_training_length_on_small_data_only(settings, windo
         assert why is not None and f"training {expected} steps" in why and "--min-steps" in why
     else:
         assert why is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "windows", "expected"),
+    [
+        ({}, 1600, None),  # 3 epochs of 100 steps: a checkpoint each epoch
+        ({"epochs": 4.0}, 1600, None),  # 4 epochs: still each epoch
+        ({"epochs": 5.0}, 1600, 125),  # 500 steps in 5 epochs: 4 checkpoints, not 5
+        ({}, 50, 25),  # 50 sentences: 100 steps (--min-steps) in 25 epochs of 4: every 25 steps, 4 checkpoints
+        ({"max_steps": 1000}, 1600, 250),  # --max-steps over 10 epochs
+        ({"save_steps": 10}, 50, None),  # an explicit cadence wins (training_arguments uses it)
+        ({"eval_steps": 10}, 50, None),
+    ],
+)
+def test_checkpoints_are_capped_when_epochs_are_short(settings, windows, expected, tmp_path):
+    from labelgrow.extension import checkpoint_every, max_steps_for, training_arguments
+
+    args = ExtendArguments(**{**BASE, **settings})
+    every = checkpoint_every(args, windows)
+    assert every == expected
+    trainer_args = training_arguments(args, tmp_path, True, max_steps_for(args, windows)[0], every)
+    if every:
+        assert trainer_args.save_strategy == "steps" and trainer_args.save_steps == every
+        assert trainer_args.eval_strategy == "steps" and trainer_args.eval_steps == every
+    elif "save_steps" in settings or "eval_steps" in settings:
+        assert trainer_args.save_steps == trainer_args.eval_steps == 10
+    else:
+        assert trainer_args.save_strategy == "epoch" and trainer_args.eval_strategy == "epoch"
