@@ -416,3 +416,32 @@ def test_a_finished_run_replaced_by_other_settings_says_what_differs(tmp_path, m
     (run / "labelgrow.json").write_text("{}")
     assert changed_settings(run, stamp) == "base: '/work/main/runs/me5s-xlmr' -> '/work/wt/runs/me5s-xlmr'"
     assert changed_settings(run, {**stamp, "base": "/work/main/runs/me5s-xlmr"}) == ""
+
+
+def test_check_gpu_script_runs_every_command_and_reports_each_step(tmp_path):
+    """scripts/check_gpu.py (run on GPU machines, never in CI) keeps working: the same steps on the CPU."""
+    report = tmp_path / "check.json"
+    script = [sys.executable, str(ROOT / "scripts" / "check_gpu.py"), "--work", str(tmp_path / "work")]
+    done = subprocess.run(
+        [*script, "--allow-cpu", "--steps", "2", "--json", str(report)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    steps = json.loads(report.read_text())["steps"]
+    assert [s["step"] for s in steps if s["ok"]] == [
+        "build base",
+        "step 0 on the device",
+        "extend (default precision)",
+        "extend --teacher-cache",
+        "extend --kd none",
+        "eval --teacher",
+        "predict",
+        "pipeline(device=0)",
+        "diff",
+        "adapt",
+        "compress",
+    ]
+    assert steps[1]["max_old_logit_difference"] <= 1e-5
+    assert "11/11 checks passed on cpu" in done.stdout
+    no_gpu = subprocess.run([*script], capture_output=True, text=True, cwd=ROOT)
+    if no_gpu.returncode != 0:  # this machine has no GPU: the script refuses unless --allow-cpu
+        assert "no CUDA device" in no_gpu.stderr
