@@ -10,12 +10,11 @@ Usage (a trained base, e.g. the wikiann→facility teacher or `bash scripts/demo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 from pathlib import Path
 
-from harness.measure import cost_table, measure_variants  # benchmarks/harness/measure.py
+from harness.measure import measure_variants, publish  # benchmarks/harness/measure.py
 
 
 def main() -> None:
@@ -47,12 +46,7 @@ def main() -> None:
             "seed": 42,
         }
         results, median = measure_variants(variants, config, args.rounds, tmp)
-    print(cost_table(median, "default (at most 4 checkpoints)", args.gpu))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"runs": results, "median": median, "settings": vars(args)}, indent=2, default=str)
-        )
+    publish(results, median, "default (at most 4 checkpoints)", args)
 
 
 if __name__ == "__main__":

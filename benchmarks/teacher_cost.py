@@ -15,11 +15,10 @@ On a GPU (`--gpu`; peak GPU memory is reported too), e.g. at the default teacher
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from harness.measure import cost_table, measure_variants  # benchmarks/harness/measure.py
+from harness.measure import measure_variants, publish  # benchmarks/harness/measure.py
 
 VARIANTS = {
     "live teacher (default: shares the frozen layers, --teacher-precision auto)": {},
@@ -55,12 +54,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         results, median = measure_variants(VARIANTS, config, args.rounds, tmp)
-    print(cost_table(median, "--kd none (no teacher)", args.gpu))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"runs": results, "median": median, "settings": vars(args)}, indent=2, default=str)
-        )
+    publish(results, median, "--kd none (no teacher)", args)
 
 
 if __name__ == "__main__":

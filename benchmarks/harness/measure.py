@@ -3,6 +3,7 @@ resident memory (and peak GPU memory where it ran on CUDA)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -65,3 +66,12 @@ def cost_table(median: dict[str, dict[str, float]], baseline: str, gpu: bool) ->
             f"{m[memory]:.0f} | {m[memory] / max(base[memory], 1e-9):.2f}x |"
         )
     return "\n".join(lines)
+
+
+def publish(results: dict, median: dict, baseline: str, args: argparse.Namespace) -> None:
+    """Print the cost table; write every run, the medians and the settings to ``args.json`` where given."""
+    print(cost_table(median, baseline, args.gpu))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        record = {"runs": results, "median": median, "settings": vars(args)}
+        args.json.write_text(json.dumps(record, indent=2, default=str))
