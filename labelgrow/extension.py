@@ -17,7 +17,8 @@ from labelgrow.errors import LabelgrowError
 from labelgrow.labels import LabelSet, check_known_tags, check_parents, entity_types, parse_parents
 
 logger = logging.getLogger(__name__)
-MAX_CHECKPOINTS = 4  # resume checkpoints (and validations) per run by default: checkpoint_every
+MAX_CHECKPOINTS = 4  # resume checkpoints (and validations) in a run of short epochs: checkpoint_every
+SHORT_EPOCH = 25  # optimizer steps; longer epochs keep a checkpoint (and validation) each
 
 
 @dataclass
@@ -201,15 +202,15 @@ def steps_per_epoch(args: TrainingOptions, windows: int, processes: int = 1) -> 
 def checkpoint_every(args: TrainingOptions, windows: int, processes: int = 1) -> int | None:
     """Optimizer steps between resume checkpoints (and validations) by default; None: at the end of each epoch.
 
-    Each epoch, unless epochs are so short that a run would write more than ``MAX_CHECKPOINTS``: 50 sentences under
-    ``--min-steps`` are 25 epochs of 4 steps, and each checkpoint holds the model and the optimizer's state (about
-    4.5 GB for XLM-R large). What that cost is measured in benchmarks.md ("What the checkpoints cost").
-    ``--save-steps``/``--eval-steps`` set the cadence explicitly."""
+    Each epoch, unless epochs are short (under ``SHORT_EPOCH`` steps) and a run would write more than
+    ``MAX_CHECKPOINTS``: 50 sentences under ``--min-steps`` are 25 epochs of 4 steps, and each checkpoint holds the
+    model and the optimizer's state (about 4.5 GB for XLM-R large). What that cost is measured in benchmarks.md
+    ("What the checkpoints cost"). ``--save-steps``/``--eval-steps`` set the cadence explicitly."""
     if args.save_steps or args.eval_steps:
         return None
     per_epoch = steps_per_epoch(args, windows, processes)
     total = max_steps_for(args, windows, processes)[0] or math.ceil(args.epochs * per_epoch)
-    if total <= MAX_CHECKPOINTS * per_epoch:
+    if per_epoch >= SHORT_EPOCH or total <= MAX_CHECKPOINTS * per_epoch:
         return None
     return math.ceil(total / MAX_CHECKPOINTS)
 
