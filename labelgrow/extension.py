@@ -18,7 +18,7 @@ from labelgrow.labels import LabelSet, check_known_tags, check_parents, entity_t
 
 logger = logging.getLogger(__name__)
 MAX_CHECKPOINTS = 4  # resume checkpoints (and validations) in a run of short epochs: checkpoint_every
-SHORT_EPOCH = 25  # optimizer steps; longer epochs keep a checkpoint (and validation) each
+SHORT_EPOCH = 20  # optimizer steps; longer epochs keep a checkpoint (and validation) each (the demo's: 23)
 
 
 @dataclass

@@ -114,8 +114,9 @@ def test_min_steps_raises_the_training_length_on_small_data_only(settings, windo
     [
         ({}, 1600, None),  # 3 epochs of 100 steps: a checkpoint each epoch
         ({"epochs": 8.0}, 1600, None),  # 8 epochs of 100 steps: long epochs keep one each
-        ({"epochs": 8.0}, 384, 48),  # 8 epochs of 24 steps (short): every 48 steps, 4 checkpoints
-        ({"epochs": 8.0}, 400, None),  # 8 epochs of 25 steps: each epoch
+        ({"epochs": 8.0}, 304, 38),  # 8 epochs of 19 steps (short): every 38 steps, 4 checkpoints
+        ({"epochs": 8.0}, 320, None),  # 8 epochs of 20 steps: each epoch
+        ({"epochs": 8.0}, 360, None),  # the demo's teacher: 8 epochs of 23 steps
         ({"epochs": 4.0, "min_steps": 0}, 160, None),  # short epochs, but only 4 of them
         ({}, 50, 25),  # 50 sentences: 100 steps (--min-steps) in 25 epochs of 4: every 25 steps, 4 checkpoints
         ({"max_steps": 1000}, 160, 250),  # --max-steps over 100 short epochs
