@@ -445,3 +445,14 @@ def test_check_gpu_script_runs_every_command_and_reports_each_step(tmp_path):
     no_gpu = subprocess.run([*script], capture_output=True, text=True, cwd=ROOT)
     if no_gpu.returncode != 0:  # this machine has no GPU: the script refuses unless --allow-cpu
         assert "no CUDA device" in no_gpu.stderr
+
+
+def test_figure_colours_follow_the_methods_that_ran_in_both_panels():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from harness.render import method_colors
+
+    rows = [{"method": "b"}, {"method": "c"}, {"method": "b"}]
+    colors = method_colors(rows, ["a", "b", "c", "joint"])
+    assert list(colors) == ["b", "c"]  # "a" and "joint" ran on no cell: they take no colour
+    assert colors["b"] != colors["c"]
+    assert method_colors([{"method": "c"}], ["a", "b", "c"])["c"] == colors["b"]  # the first present is always first

@@ -125,6 +125,15 @@ def language_table(key: str, langs: Sequence[str], rows: Sequence[Mapping], meth
     return markdown_table(["method", *langs], body)
 
 
+def method_colors(rows: Sequence[Mapping], methods: Sequence[str]) -> dict[str, tuple]:
+    """One tab10 colour per method that has rows, in ``methods``' order: both panels of the figure use it (its one
+    legend is the bar chart's), so a method without rows shifts no colour."""
+    from matplotlib import colormaps
+
+    present = [name for name in methods if any(r["method"] == name for r in rows)]
+    return {name: colormaps["tab10"].colors[k % 10] for k, name in enumerate(present)}
+
+
 def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequence[str], langs, path: Path) -> None:
     """Left: each cell as a point, forgetting that is not refinement against new-type F1 (down and right is
     better). Right: old-label F1 per language, teacher and each method, averaged over cells."""
@@ -134,14 +143,15 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [1, 1.4]})
-    colors = plt.get_cmap("tab10").colors
-    for k, name in enumerate(methods):
+    color = method_colors(rows, methods)
+    present = list(color)
+    for name in present:
         cells = [r for r in rows if r["method"] == name and "not_refinement_mean" in r and "new_f1_mean" in r]
         if cells:
             left.scatter(
                 [c["not_refinement_mean"] for c in cells],
                 [c["new_f1_mean"] for c in cells],
-                color=colors[k % 10],
+                color=color[name],
                 label=name,
                 s=30,
                 alpha=0.85,
@@ -152,14 +162,13 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
     left.set_title("each point: one (teacher seed, seed) cell", fontsize=9)
     left.grid(alpha=0.3)
     series = [("teacher", [mean([t["old_f1"].get(x, 0.0) for t in teachers]) for x in langs])]
-    for name in methods:
+    for name in present:
         cells = [r for r in rows if r["method"] == name]
-        if cells:
-            series.append((name, [mean([c["old_f1"].get(x, 0.0) for c in cells]) for x in langs]))
+        series.append((name, [mean([c["old_f1"].get(x, 0.0) for c in cells]) for x in langs]))
     width = 0.85 / len(series)
     for k, (name, values) in enumerate(series):
         xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(langs))]
-        right.bar(xs, values, width, label=name, color="#9e9e9e" if k == 0 else colors[(k - 1) % 10])
+        right.bar(xs, values, width, label=name, color=color.get(name, "#9e9e9e"))
     right.set_xticks(range(len(langs)), langs)
     right.set_ylim(0, 100)
     right.set_ylabel("old-label F1 (points)")
