@@ -110,7 +110,7 @@ METHODS = [
             f"frozen encoder and old rows: new rows only (Learn or Recall?){label}",
             f"new-rows{suffix}",
             {"freeze_layers": "all", "freeze_old_rows": True, **options},
-            cells="per-teacher",
+            cells="grid" if suffix == "-hlr1e-1" else "per-teacher",  # the strongest: on every cell, as the default
         )
         for label, suffix, options in (
             ("", "", {}),
