@@ -30,46 +30,30 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.tiny_models import OLD_LABELS  # noqa: E402  (the tests' head order, not alphabetical)
+
 # Shapes of XLM-RoBERTa; "large" is julian-schelb/roberta-ner-multilingual's (the default teacher) shape.
 SIZES: dict[str, dict[str, int]] = {
     "tiny": {"hidden_size": 32, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 64},
     "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072},
     "large": {"hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16, "intermediate_size": 4096},
 }
-# A head order that is not alphabetical: labelgrow must read id2label, never assume it.
-OLD_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 TRAIN = [str(ROOT / "data" / "facility" / lang / "train.txt") for lang in ("en", "de", "zh")]
 TEST = [str(ROOT / "data" / "test" / lang / "test.txt") for lang in ("en", "de", "zh")]
 SENTENCE = "Angela Merkel opened the new terminal of Munich Airport with Lufthansa ."
 
 
 def build_base(directory: Path, size: str, tokenizer_dir: str | None) -> None:
-    """A random XLM-R token classifier with the WikiANN labels, saved with its tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaForTokenClassification
+    """A random XLM-R token classifier of ``size`` with the WikiANN labels (the tests' builder), saved with its
+    tokenizer."""
+    from transformers import AutoTokenizer
 
-    if tokenizer_dir:
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    else:
-        sys.path.insert(0, str(ROOT))
-        from tests.tiny_models import build_tokenizer
+    from tests.tiny_models import build_token_classifier, build_tokenizer
 
-        tokenizer = build_tokenizer(directory / "tokenizer")
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(
-        vocab_size=len(tokenizer),
-        max_position_embeddings=514,
-        type_vocab_size=1,
-        pad_token_id=tokenizer.pad_token_id,
-        id2label=dict(enumerate(OLD_LABELS)),
-        label2id={label: i for i, label in enumerate(OLD_LABELS)},
-        **SIZES[size],
-    )
-    model = XLMRobertaForTokenClassification(config)
-    with torch.no_grad():  # a clear preference for O, as a trained NER head has
-        model.classifier.bias[OLD_LABELS.index("O")] += 2.0
-    model.save_pretrained(str(directory))
-    tokenizer.save_pretrained(str(directory))
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir) if tokenizer_dir else build_tokenizer(directory / "tok")
+    shape = {**SIZES[size], "max_position_embeddings": 514, "pad_token_id": tokenizer.pad_token_id}
+    build_token_classifier(directory, tokenizer, OLD_LABELS, **shape)
 
 
 def check_step0(base: Path, device: str) -> dict[str, Any]:
@@ -132,14 +116,15 @@ def main() -> None:
     base, grown = args.work / "base", args.work / "grown"
     results: list[dict[str, Any]] = []
 
-    def step(name: str, run: Callable[[], dict[str, Any] | None]) -> None:
+    def step(name: str, run: Callable[[], Any]) -> None:
         if device == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
         row: dict[str, Any] = {"step": name}
         try:
-            row.update(run() or {})
+            found = run()
+            row.update(found if isinstance(found, dict) else {})
             row["ok"] = True
         except Exception as error:  # report every failing step, not only the first
             row.update(ok=False, error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()[-3000:])
@@ -195,33 +180,27 @@ def main() -> None:
     raw.write_text("\n".join([SENTENCE, "Der Flughafen München liegt nördlich von München ."] * 20) + "\n")
     step(
         "adapt",
-        lambda: (
-            labelgrow.adapt(
-                model=str(base),
-                output=str(args.work / "adapted"),
-                raw=[str(raw)],
-                max_steps=6,
-                head_warmup_steps=2,
-                check_sentences=5,
-                cpu=cpu,
-                overwrite=True,
-            )
-            and None
+        lambda: labelgrow.adapt(
+            model=str(base),
+            output=str(args.work / "adapted"),
+            raw=[str(raw)],
+            max_steps=6,
+            head_warmup_steps=2,
+            check_sentences=5,
+            cpu=cpu,
+            overwrite=True,
         ),
     )
     step(
         "compress",
-        lambda: (
-            labelgrow.compress(
-                model=str(grown),
-                output=str(args.work / "small"),
-                train=TRAIN,
-                layers=2,
-                max_steps=6,
-                cpu=cpu,
-                overwrite=True,
-            )
-            and None
+        lambda: labelgrow.compress(
+            model=str(grown),
+            output=str(args.work / "small"),
+            train=TRAIN,
+            layers=2,
+            max_steps=6,
+            cpu=cpu,
+            overwrite=True,
         ),
     )
 
