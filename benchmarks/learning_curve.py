@@ -9,7 +9,9 @@
 3. Methods: labelgrow's default with labelgrow's own defaults (3 epochs, at least --min-steps 100 optimizer
    steps), naive fine-tuning of the grown model (CE only), a fresh model trained from the plain encoder on the same
    sentences (the new type only: what a user without a teacher would do), and, to measure the --min-steps default,
-   labelgrow's default without it ("short": 3 epochs whatever the size).
+   labelgrow's default without it ("short": 3 epochs whatever the size); "rehearsal": the default plus raw text
+   of every scored language (--rehearsal-sentences WikiANN sentences each, tags dropped; parent-aware for FACILITY,
+   --rehearsal-parents), because a user with few annotated sentences usually has plenty of unannotated ones.
 4. Scores: new-type F1 (MultiCoNER II dev, 12 languages, or zh_address test), old-label forgetting on WikiANN test
    against the teacher (plain and not counting refinements), and for POI, PER/LOC on the address test sentences.
 
@@ -41,6 +43,7 @@ from harness.data import (
     sentences,
     source_types,
     subset,
+    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -48,17 +51,27 @@ from harness.data import (
 )
 from harness.protocol import DEFAULT, NAIVE, Method, Scenario
 from harness.runs import Progress, train_once
-from harness.scoring import evaluate, load_sets, mean, model_tags
+from harness.scoring import evaluate, load_sets, mean, model_tags, repeated_copies
 
 OLD = ["PER", "ORG", "LOC"]
 FRESH = Method("fresh model from the encoder (no teacher)", "fresh", {"freeze_layers": 0, "kd": "none"})
 SHORT = Method("labelgrow default without --min-steps (3 epochs)", "short", {"min_steps": 0})
-METHODS = [NAIVE, DEFAULT, FRESH, SHORT]
+# a user with few annotated sentences usually has plenty of raw text: WikiANN sentences of every scored language,
+# parent-aware where the new type has parents (FACILITY: --rehearsal-parents, as on wikiann→facility)
+REHEARSAL = Method("labelgrow + rehearsal on raw text of every scored language", "rehearsal", rehearsal="rehearsal_all")
+METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL]
 SOURCES = {  # new type -> (its source types, where it is trained and scored)
     "FACILITY": {"types": FACILITY_TYPES, "corpus": "multiconer2", "scored_on": MULTICONER_LANGS},
     "POI": {"types": ("poi",), "corpus": "zh_address", "scored_on": ["zh"]},
 }
-QUICK = {"teacher_sentences": 150, "eval_sentences": 40, "new_eval_sentences": 20, "sizes": [10, 40], "seeds": [42]}
+QUICK = {
+    "teacher_sentences": 150,
+    "eval_sentences": 40,
+    "new_eval_sentences": 20,
+    "sizes": [10, 40],
+    "seeds": [42],
+    "rehearsal_sentences": 10,
+}
 
 
 def pool(shared: Path, new_type: str, limit: int) -> list[tuple[str, str]]:
@@ -80,6 +93,7 @@ def prepare(args, out: Path) -> dict[str, Any]:
         "teacher": wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences),
         "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
         "pool": pool(shared, args.new_type, args.new_sentences),
+        "rehearsal_all": wikiann_rehearsal(shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences),
     }
     if source["corpus"] == "multiconer2":
         files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
@@ -107,9 +121,12 @@ def training_set(files: dict[str, Any], out: Path, size: int, seed: int) -> tupl
     return paths, len(chosen)
 
 
-def settings(args, method: Method, teacher: str, train: list[Path], files, output: Path, seed: int) -> dict:
+def settings(
+    args, method: Method, teacher: str, train: list[Path], files, output: Path, seed: int, parents: dict
+) -> dict:
     """labelgrow extend's settings for one point: labelgrow's own defaults for epochs and --min-steps (what a user
-    typing no flag gets), the fresh model from the plain encoder at the teacher's learning rate."""
+    typing no flag gets), the fresh model from the plain encoder at the teacher's learning rate, rehearsal
+    parent-aware where the new type has ``parents``."""
     common = {k: v for k, v in cli.common_settings(args).items() if k not in ("epochs", "learning_rate")}
     config = {
         "base": args.encoder if method is FRESH else teacher,
@@ -123,6 +140,10 @@ def settings(args, method: Method, teacher: str, train: list[Path], files, outpu
     }
     if method is FRESH:
         config["learning_rate"] = args.teacher_learning_rate
+    if method.rehearsal:
+        config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
+        if parents:
+            config.update(parent={k: list(v) for k, v in parents.items()}, rehearsal_parents=True)
     return config
 
 
@@ -139,7 +160,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     started = time.time()
     todo = points(args)
     progress = Progress(len(todo) + 1)
-    sets = load_sets(files)
+    sets = load_sets(files, repeats=args.score_repeats)
     teacher = cli.build_teacher(scenario, args, files, out, None if args.teacher else args.teacher_seeds[0])
     teacher_tags = model_tags(teacher, sets, args.eval_batch_size)
     teacher_row = {"method": "teacher", **evaluate(teacher, sets, None, scenario, args.eval_batch_size)}
@@ -148,7 +169,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     for method, size, seed in todo:
         train, n = training_set(files, out, size, seed)
         output = out / "curve" / f"{method.key}-n{n}-s{seed}"
-        config = settings(args, method, teacher, train, files, output, seed)
+        config = settings(args, method, teacher, train, files, output, seed, dict(scenario.parents))
         cost = train_once(config, f"{method.name}, {n} sentences, seed {seed}", args.reuse_other_code)
         known = None if method is FRESH else teacher_tags  # a fresh model has no old labels to forget
         row = {"method": method.name, "size": n, "seed": seed, "cost": cost, "output": str(output)}
@@ -164,6 +185,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         "settings": {k: v for k, v in vars(args).items() if k not in ("config", "pool")},
         "teacher": teacher_row,
         "points": rows,
+        "repeats_not_scored": {} if args.score_repeats else repeated_copies(files),
         "wall_s": time.time() - started,
     }
     (out / "results.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
@@ -187,7 +209,8 @@ def markdown(result: dict[str, Any]) -> str:
     rows, teacher = result["points"], result["teacher"]
     lines = [
         f"New type {result['settings']['new_type']}; teacher old F1 {teacher['old_f1_mean']:.1f}. Each figure is the "
-        "mean (min–max) over the seeds run at that size (each seed draws its own sentences).",
+        "mean (min–max) over the seeds run at that size (each seed draws its own sentences). "
+        + cli.repeats_note(result),
     ]
     for key, title in (
         ("new_f1_mean", "New-type F1"),
@@ -275,6 +298,7 @@ def main() -> None:
     p.add_argument("--new-type", choices=sorted(SOURCES), default="FACILITY")
     p.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 500, 0], help="0: the whole pool")
     p.add_argument("--many-seeds-up-to", type=int, default=100, help="sizes up to this run every seed")
+    p.add_argument("--rehearsal-sentences", type=int, default=100, help="per language, for the rehearsal method")
     p.set_defaults(new_sentences=1500, seeds=[42, 43, 44])  # the pool: at most this many sentences with the type
     args = cli.parse(p, QUICK)
     out = cli.out_dir(args, f"runs/bench/learning-curve-{args.new_type.lower()}")

@@ -362,20 +362,25 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     cmd = [sys.executable, str(ROOT / "benchmarks" / "learning_curve.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--cpu"]
     cmd += ["--sizes", "1", "0", "--seeds", "1", "2", "--many-seeds-up-to", "1", "--eval-sentences", "2"]
-    cmd += ["--new-eval-sentences", "2", "--methods", "default", "fresh", "short", "--max-length", "64"]
+    cmd += ["--new-eval-sentences", "2", "--methods", "default", "fresh", "short", "rehearsal", "--max-length", "64"]
+    cmd += ["--rehearsal-sentences", "2"]
     run_benchmark(cmd)
     result = json.loads((out / "results.json").read_text())
     by_key = {(r["output"].rsplit("/", 1)[-1]): r for r in result["points"]}
     # one facility sentence per training language (en, de, zh): the whole pool is 3
     assert sorted(by_key) == sorted(
-        [f"{m}-n1-s{s}" for m in ("default", "fresh", "short") for s in (1, 2)]
-        + [f"{m}-n3-s1" for m in ("default", "fresh", "short")]
+        [f"{m}-n1-s{s}" for m in ("default", "fresh", "short", "rehearsal") for s in (1, 2)]
+        + [f"{m}-n3-s1" for m in ("default", "fresh", "short", "rehearsal")]
     )
     assert by_key["default-n1-s1"]["steps"] == 100  # 3 epochs of 1 step, raised to --min-steps
     assert by_key["short-n1-s1"]["steps"] == 3
     assert "not_refinement_mean" in by_key["default-n1-s1"] and "not_refinement_mean" not in by_key["fresh-n1-s1"]
     run = json.loads((out / "curve" / "fresh-n1-s1" / "labelgrow.json").read_text())
     assert run["base"] == str(encoder_dir) and run["old_types"] == []
+    rehearsed = json.loads((out / "curve" / "rehearsal-n1-s1" / "labelgrow.json").read_text())
+    langs = [Path(f).parent.name for f in rehearsed["settings"]["rehearsal"]]
+    assert langs == ["en", "de", "zh", "es", "fr", "ru"] and rehearsed["settings"]["rehearsal_parents"]
+    assert rehearsed["parents"] == {"FACILITY": ["LOC", "ORG"]}
     first = (out / "data" / "curve" / "s1" / "n1").rglob("train.txt")
     whole = "".join(p.read_text() for p in (out / "data" / "curve" / "s1" / "n3").rglob("train.txt"))
     assert all(p.read_text().strip() in whole for p in first)  # a smaller set is part of the larger one
@@ -418,6 +423,24 @@ def test_a_finished_run_replaced_by_other_settings_says_what_differs(tmp_path, m
     assert changed_settings(run, {**stamp, "base": "/work/main/runs/me5s-xlmr"}) == ""
 
 
+def test_a_finished_run_that_grew_an_earlier_teacher_of_the_same_name_is_trained_again(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.runs import finished, other_base
+
+    teacher, run = tmp_path / "teacher-s45", tmp_path / "default-s42"
+    teacher.mkdir()
+    run.mkdir()
+    (teacher / "labelgrow.json").write_text(json.dumps({"created": "2026-11-30T08:16:49+00:00"}))
+    stamp = {"base": str(teacher), "seed": 42, "_labelgrow_code": "a" * 16}
+    (run / "benchmark-settings.json").write_text(json.dumps(stamp))
+    history = [{"created": "2026-11-30T05:00:00+00:00"}, {"created": "2026-11-30T08:16:49+00:00"}, {"created": "x"}]
+    (run / "labelgrow.json").write_text(json.dumps({"history": history}))
+    assert other_base(run, stamp) == "" and finished(run, stamp)  # copied or not, the same teacher
+    (teacher / "labelgrow.json").write_text(json.dumps({"created": "2026-11-30T09:30:00+00:00"}))  # trained again
+    assert other_base(run, stamp) == str(teacher) and not finished(run, stamp)
+    assert other_base(run, {**stamp, "base": str(tmp_path / "plain-encoder")}) == ""  # no record: not judged
+
+
 def test_check_gpu_script_runs_every_command_and_reports_each_step(tmp_path):
     """scripts/check_gpu.py (run on GPU machines, never in CI) keeps working: the same steps on the CPU."""
     report = tmp_path / "check.json"
@@ -456,3 +479,27 @@ def test_figure_colours_follow_the_methods_that_ran_in_both_panels():
     assert list(colors) == ["b", "c"]  # "a" and "joint" ran on no cell: they take no colour
     assert colors["b"] != colors["c"]
     assert method_colors([{"method": "c"}], ["a", "b", "c"])["c"] == colors["b"]  # the first present is always first
+
+
+def test_a_sentence_an_evaluation_set_repeats_is_scored_once_and_the_header_says_which(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.cli import repeats_note
+    from harness.scoring import load_sets, repeated_copies
+
+    stub = "San B-LOC\nFrancisco I-LOC\n, O\nCalifornia B-LOC\n"
+    es = tmp_path / "es" / "test.txt"
+    en = tmp_path / "en" / "test.txt"
+    for path in (es, en):
+        path.parent.mkdir()
+    es.write_text(f"{stub}\nAna B-PER\n\n{stub}\n{stub}\n", encoding="utf-8")
+    en.write_text(stub, encoding="utf-8")  # the same words in another language are another sentence
+    files = {"retention": [en, es]}
+    scored = load_sets(files)["retention"].sentences
+    assert [(s.lang, len(s.tokens)) for s in scored] == [("en", 4), ("es", 4), ("es", 1)]
+    assert len(load_sets(files, repeats=True)["retention"].sentences) == 5
+    assert repeated_copies(files) == {"retention": {"es": 2}}
+    result = {"settings": {"score_repeats": False}, "repeats_not_scored": {"retention": {"es": 2}}}
+    assert "copies not scored — retention: es 2" in repeats_note(result)
+    assert repeats_note({"settings": {}, "repeats_not_scored": {}}) == "No evaluation sentence repeats another."
+    assert "as often as they occur" in repeats_note({"settings": {"score_repeats": True}, "repeats_not_scored": {}})
+    assert repeats_note({"settings": {}}) == ""  # results from before the option: nothing claimed

@@ -17,7 +17,7 @@ import yaml
 from harness import render
 from harness.protocol import Scenario
 from harness.runs import ROOT, Progress, interpolate_once, train_once, trained_by
-from harness.scoring import evaluate, load_sets, mean, model_tags, throughput
+from harness.scoring import evaluate, load_sets, mean, model_tags, repeated_copies, throughput
 
 # what a row of an adapting method keeps of its adapted teacher's own scores (against the original teacher)
 ADAPTED_TEACHER_FIGURES = (
@@ -58,6 +58,12 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--methods", nargs="*", help="method keys or names to run (default: all)")
     p.add_argument("--no-joint", action="store_true", help="skip the joint-training upper bound")
     p.add_argument("--no-throughput", action="store_true", help="skip the inference speed comparison")
+    p.add_argument(
+        "--score-repeats",
+        action="store_true",
+        help="score a sentence that an evaluation set repeats word for word as often as it occurs (the figures "
+        "published before 2026-12-01 did; default: once)",
+    )
     p.add_argument("--cpu", action="store_true")
     p.add_argument("--bf16", action="store_true")
     p.add_argument("--quick", action="store_true", help="tiny subsets and 1 epoch: a smoke run in minutes")
@@ -208,7 +214,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     runs = [(t, m, s) for m in chosen for t, s in m.runs_on(teacher_seeds, args.seeds)]
     runs.sort(key=lambda r: (args.seeds.index(r[2]), teacher_seeds.index(r[0])))
     progress = Progress(len(runs) + len(teacher_seeds) + (0 if args.no_joint or scenario.joint is None else 1))
-    sets = load_sets(files)
+    sets = load_sets(files, repeats=args.score_repeats)
     rows, teachers, teacher_dirs, teacher_tags = [], [], {}, {}
 
     def teacher_of(seed: int | None) -> str:
@@ -265,6 +271,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         "cells": rows,
         "joint_new_f1": bound,
         "inference": speed,
+        "repeats_not_scored": {} if args.score_repeats else repeated_copies(files),
         "wall_s": time.time() - started,
     }
     write(scenario, result, out)
@@ -291,7 +298,8 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
     lines = [
         f"Teachers: {teacher_list}. "
         f"Each figure is the mean (min–max) over the (teacher seed, seed) cells a method ran on. "
-        f"*not refinement*: {refinement}. Decoded with `--decode bio` (labelgrow eval's default).",
+        f"*not refinement*: {refinement}. Decoded with `--decode bio` (labelgrow eval's default). "
+        f"{repeats_note(result)}",
         "",
         render.markdown_table(render.SUMMARY_HEADER, render.summary_rows(rows, names, bound)),
         "",
@@ -356,6 +364,19 @@ def markdown(scenario: Scenario, result: dict[str, Any]) -> str:
             f"words/s: **{speed['speedup']:.2f}x**.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def repeats_note(result: dict[str, Any]) -> str:
+    """Which repeated sentences were not scored (results from before the option say nothing)."""
+    if "repeats_not_scored" not in result:
+        return ""
+    if result["settings"].get("score_repeats"):
+        return "Repeated sentences scored as often as they occur (--score-repeats)."
+    dropped = result["repeats_not_scored"]
+    if not dropped:
+        return "No evaluation sentence repeats another."
+    listed = "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in langs.items()) for name, langs in dropped.items())
+    return f"A sentence repeated word for word is scored once (copies not scored — {listed})."
 
 
 def write(scenario: Scenario, result: dict[str, Any], out: Path, save_json: bool = True) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,25 @@ class Progress:
         )
 
 
+def other_base(output: Path, stamp: Mapping[str, Any]) -> str:
+    """The stamp's base model (``base``, or ``model`` for adapt) where the run at ``output`` grew an earlier model
+    of that name (a teacher trained again since): its settings match, yet it is not this base's run. Told by
+    labelgrow.json: the run's history holds its base's ``created``. "" where it is this base's run, or unknown."""
+    base = stamp.get("base") or stamp.get("model")
+    record, mine = Path(str(base)) / "labelgrow.json", output / "labelgrow.json"
+    if not base or not record.exists() or not mine.exists():
+        return ""
+    created = json.loads(record.read_text(encoding="utf-8")).get("created")
+    history = json.loads(mine.read_text(encoding="utf-8")).get("history") or []
+    grown_from = [step.get("created") for step in history[:-1]]
+    return str(base) if created and grown_from and created not in grown_from else ""
+
+
 def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> bool:
-    """A finished run at ``output`` made with these settings (and this code, unless ``any_code``)."""
+    """A finished run at ``output`` made with these settings (and this code, unless ``any_code``) from the base
+    model as it is now (see ``other_base``)."""
     settings = output / "benchmark-settings.json"
-    if not (output / "labelgrow.json").exists() or not settings.exists():
+    if not (output / "labelgrow.json").exists() or not settings.exists() or other_base(output, stamp):
         return False
     made = json.loads(settings.read_text())
     if any_code:
@@ -102,6 +118,8 @@ def train_once(config: dict[str, Any], what: str, any_code: bool = False, comman
     changed = changed_settings(output, stamp)
     if changed:  # say what differs before a finished run is replaced (a relative path resolved elsewhere, say)
         print(f"{what}: {output} was made with other settings ({changed}); training again", file=sys.stderr)
+    elif other_base(output, stamp):
+        print(f"{what}: {output} grew an earlier {other_base(output, stamp)}; training again", file=sys.stderr)
     print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
     cost = extend_measured(config, what, command)
     (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))

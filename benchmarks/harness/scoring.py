@@ -20,9 +20,9 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def load_sets(files: Mapping[str, Any], model_types: Sequence[str] | None = None) -> dict[str, Any]:
+def load_sets(files: Mapping[str, Any], repeats: bool = False) -> dict[str, Any]:
     """The scenario's evaluation corpora: "retention" (old types) and "new" (the new types through its label map;
-    tags of other types are O)."""
+    tags of other types are O), each without its repeated sentences unless ``repeats``: see ``first_copies``."""
     from labelgrow.data import load_corpus
     from labelgrow.labels import LabelMap
 
@@ -30,7 +30,38 @@ def load_sets(files: Mapping[str, Any], model_types: Sequence[str] | None = None
     if files.get("new_eval"):
         new = load_corpus([str(p) for p in files["new_eval"]], label_map=LabelMap.read(files["new_eval_map"]))
         sets["new"] = new
+    if not repeats:
+        for corpus in sets.values():
+            corpus.sentences = first_copies(corpus.sentences)
     return sets
+
+
+def first_copies(sentences: Sequence[Any]) -> list[Any]:
+    """``sentences`` without those that repeat an earlier one of the same language word for word. WikiANN's test
+    split repeats stub sentences (a 500-sentence Spanish sample holds `Springer-Verlag , Berlín , Alemania .` 7 times
+    and `San Francisco , California , Estados Unidos .` 5 times); scored as often as they occur, one pattern would
+    weigh several times in a language's forgetting, and it did: docs/benchmarks.md, "Repeated sentences"."""
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    kept = []
+    for sentence in sentences:
+        key = (sentence.lang, tuple(sentence.tokens))
+        if key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return kept
+
+
+def repeated_copies(files: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """``{set: {language: repeated sentences not scored}}``, languages without a repeat left out: what
+    ``load_sets`` dropped, for the results' header."""
+    full, scored = load_sets(files, repeats=True), load_sets(files)
+    counts: dict[str, dict[str, int]] = {}
+    for name, corpus in full.items():
+        for lang in corpus.languages():
+            n = sum(s.lang == lang for s in corpus.sentences) - sum(s.lang == lang for s in scored[name].sentences)
+            if n:
+                counts.setdefault(name, {})[lang] = n
+    return counts
 
 
 def model_tags(model_dir: str, sets: Mapping[str, Any], batch_size: int) -> dict[str, dict[str, list[list[str]]]]:
