@@ -126,6 +126,12 @@ def plan(args: ExtendArguments) -> Plan:
         rehearsal = append_text(train, args, args.rehearsal, "--rehearsal")
         _log_corpus("rehearsal (no new type: KD and 'not new' on every word)", rehearsal)
         rehearsed = len(rehearsal.sentences)
+    elif labels.old_types and args.kd != "none":
+        logger.info(
+            "no --rehearsal text: a new type learns only from the training data, so on text unlike it an old entity "
+            "that data never shows (organisations, for address data) may become the new type. Raw text of every "
+            "language you serve, given with --rehearsal, is the measured remedy (docs/benchmarks.md)"
+        )
     return Plan(config, labels, tokenizer, parents, train, validation, rehearsed, domain)
 
 

@@ -271,3 +271,22 @@ def test_rehearsal_parents_flag_the_rehearsal_inputs_and_relax_the_loss(teacher_
     plain = ExtendArguments(**settings)
     strict = build_models(plain, plan(plain), PartialState(cpu=True), tmp_path)
     assert strict.loss_config.refinements == () and "rehearsal" not in strict.features[0]
+
+
+def test_extend_without_rehearsal_text_says_what_it_risks_and_with_it_does_not(teacher_dir, data_dir, tmp_path, caplog):
+    from labelgrow.configuration import ExtendArguments
+    from labelgrow.extension import plan
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Shares of Unilever rose .\n", encoding="utf-8")
+    settings = {"base": str(teacher_dir), "new_labels": "FACILITY", "train": [str(data_dir)], "cpu": True}
+    settings["output"] = str(tmp_path / "out")
+    caplog.set_level("INFO", logger="labelgrow")
+    plan(ExtendArguments(**settings))
+    assert "no --rehearsal text" in caplog.text and "may become the new type" in caplog.text
+    caplog.clear()
+    plan(ExtendArguments(**settings, rehearsal=[str(raw)]))
+    assert "no --rehearsal text" not in caplog.text and "rehearsal (no new type" in caplog.text
+    caplog.clear()
+    plan(ExtendArguments(**settings, kd="none"))  # naive fine-tuning has no teacher to rehearse with
+    assert "no --rehearsal text" not in caplog.text
