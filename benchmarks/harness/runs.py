@@ -118,8 +118,8 @@ def train_once(config: dict[str, Any], what: str, any_code: bool = False, comman
     changed = changed_settings(output, stamp)
     if changed:  # say what differs before a finished run is replaced (a relative path resolved elsewhere, say)
         print(f"{what}: {output} was made with other settings ({changed}); training again", file=sys.stderr)
-    elif other_base(output, stamp):
-        print(f"{what}: {output} grew an earlier {other_base(output, stamp)}; training again", file=sys.stderr)
+    elif stale := other_base(output, stamp):
+        print(f"{what}: {output} grew an earlier {stale}; training again", file=sys.stderr)
     print(f"{what}: training -> {output}", file=sys.stderr, flush=True)
     cost = extend_measured(config, what, command)
     (output / "benchmark-settings.json").write_text(json.dumps(stamp, indent=2))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,14 @@ def first_copies(sentences: Sequence[Any]) -> list[Any]:
 
 def repeated_copies(files: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     """``{set: {language: repeated sentences not scored}}``, languages without a repeat left out: what
-    ``load_sets`` dropped, for the results' header."""
-    full, scored = load_sets(files, repeats=True), load_sets(files)
+    ``load_sets`` drops, for the results' header."""
     counts: dict[str, dict[str, int]] = {}
-    for name, corpus in full.items():
-        for lang in corpus.languages():
-            n = sum(s.lang == lang for s in corpus.sentences) - sum(s.lang == lang for s in scored[name].sentences)
-            if n:
-                counts.setdefault(name, {})[lang] = n
+    for name, corpus in load_sets(files, repeats=True).items():
+        every = Counter(s.lang for s in corpus.sentences)
+        kept = Counter(s.lang for s in first_copies(corpus.sentences))
+        dropped = {lang: n - kept[lang] for lang, n in every.items() if n > kept[lang]}
+        if dropped:
+            counts[name] = dict(sorted(dropped.items()))
     return counts
 
 
