@@ -110,6 +110,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         assert row["not_refinement_mean"] <= row["forgetting_mean"] + 1e-9  # a refinement is never a loss
         assert set(row["changes"]) == {"kept", "refined", "lost", "confused", "boundary", "gained"}
     assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][7]  # interpolated
+    joint = json.loads((out / "methods" / "joint" / "labelgrow.json").read_text())
+    assert joint["settings"]["epochs"] == 2  # --teacher-epochs + --epochs: the passes a grown model has had
     new_rows = json.loads((out / "methods" / "t3" / "new-rows-s1" / "labelgrow.json").read_text())
     assert new_rows["settings"]["freeze_old_rows"] and new_rows["settings"]["freeze_layers"] == "all"
     assert new_rows["parents"] == {"FACILITY": ["LOC", "ORG"]}
