@@ -1,7 +1,7 @@
 """What do resume checkpoints cost a small-data run? `labelgrow extend` on a few annotated sentences (`--min-steps`
 raises training to 100 steps, many short epochs) with a checkpoint at the end of every epoch (labelgrow before
 2026-11-30: `--save-steps` set to the steps of one epoch here) against the default, which writes at most
-`extension.MAX_CHECKPOINTS`. Side by side in one run, each a fresh process, interleaved over rounds.
+`extension.MAX_CHECKPOINTS`. Side by side in one run, each a process of its own, interleaved over rounds.
 
 Usage (a trained base, e.g. the wikiann→facility teacher or `bash scripts/demo.sh`'s runs/demo/teacher):
     python benchmarks/checkpoint_cost.py --base runs/demo/teacher --sentences 50 --rounds 2

@@ -2,8 +2,9 @@
 layers and reduced precision, each switched off in turn), with `--teacher-cache`, and without KD (`--kd none`),
 measured side by side in one run, interleaved over rounds.
 
-Each run is a fresh process that reports its own peak resident memory (ru_maxrss) and wall time, so the runs do not
-share caches or allocator state. Results go to stdout as a Markdown table and to --json.
+Each run is a process of its own (forked from a server that has only imported labelgrow, torch and transformers:
+harness.measure) that reports its own peak resident memory (ru_maxrss) and wall time, so the runs do not share
+caches or allocator state. Results go to stdout as a Markdown table and to --json.
 
 Usage (after `bash scripts/demo.sh` has built runs/demo/teacher):
     python benchmarks/teacher_cost.py --base runs/demo/teacher --rounds 2 --json runs/bench/teacher_cost.json

@@ -505,3 +505,18 @@ def test_a_sentence_an_evaluation_set_repeats_is_scored_once_and_the_header_says
     assert repeats_note({"settings": {}, "repeats_not_scored": {}}) == "No evaluation sentence repeats another."
     assert "as often as they occur" in repeats_note({"settings": {"score_repeats": True}, "repeats_not_scored": {}})
     assert repeats_note({"settings": {}}) == ""  # results from before the option: nothing claimed
+
+
+def test_a_failed_run_names_itself_and_shows_labelgrows_error(tmp_path):
+    """harness.measure runs each training in a process forked from a warm server; its output goes to a log that the
+    benchmark shows when the run fails, and only then."""
+    bad = {"base": str(tmp_path / "no-such-model"), "new_labels": ["X"], "train": [], "output": str(tmp_path / "o")}
+    script = (
+        "import json, sys; sys.path.insert(0, 'benchmarks'); from harness.measure import extend_measured\n"
+        f"extend_measured(json.loads({json.dumps(json.dumps(bad))}), 'a bad run')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 1
+    assert "a bad run failed (exit code 1)" in done.stderr
+    assert "LabelgrowError: --train is required: give at least one training file" in done.stderr
+    assert done.stdout == ""  # nothing of the run itself leaks into the benchmark's own output

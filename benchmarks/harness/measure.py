@@ -1,39 +1,89 @@
-"""Run a training command of labelgrow (`extend`, `compress`) in a fresh process and report its wall time and peak
-resident memory (and peak GPU memory where it ran on CUDA)."""
+"""Run a training command of labelgrow (`extend`, `compress`) in a process of its own and report its wall time and
+peak resident memory (and peak GPU memory where it ran on CUDA)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import multiprocessing.context
+import os
+import resource
 import statistics
-import subprocess
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 from typing import Any
 
-CHILD = """
-import json, resource, sys, time
-import labelgrow
-start = time.perf_counter()
-result = getattr(labelgrow, sys.argv[1])(**json.loads(sys.argv[2]))
-wall = time.perf_counter() - start
-run = json.loads((result.output / "labelgrow.json").read_text())
-import torch
-gpu = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_initialized() else None
-print("RESULT " + json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                              "peak_gpu_mb": gpu, "device": run["training"]["device"],
-                              "train_s": run["training"]["wall_seconds"], "steps": run["training"]["global_steps"],
-                              "train_windows": run["data"]["train_windows"]}))
-"""
+# what the fork server imports once, so that each run's process starts warm: importing these (torch, transformers'
+# XLM-R model code, accelerate) costs seconds a process, more than a tiny model's whole training
+PRELOAD = [
+    "labelgrow.extension",
+    "labelgrow.compression",
+    "labelgrow.trainer",
+    "labelgrow.report",
+    "transformers.models.xlm_roberta.modeling_xlm_roberta",
+    "transformers.trainer",
+    "accelerate",
+    "datasets",
+    "seqeval.metrics",
+]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Processes forked from one warm server where the platform has it (Linux), else spawned fresh."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _run_child(command: str, config: dict[str, Any], log: str, result: str) -> None:
+    """In the run's own process: ``labelgrow.<command>(**config)`` with its output in ``log``, figures in ``result``."""
+    with open(log, "w") as stream:  # the run's progress and errors go to its log, not into the parent's output
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+    import torch
+
+    import labelgrow
+
+    try:
+        start = time.perf_counter()
+        output = getattr(labelgrow, command)(**config).output
+        wall = time.perf_counter() - start
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
+    run = json.loads((output / "labelgrow.json").read_text())
+    figures = {
+        "wall_s": wall,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_initialized() else None,
+        "device": run["training"]["device"],
+        "train_s": run["training"]["wall_seconds"],
+        "steps": run["training"]["global_steps"],
+        "train_windows": run["data"]["train_windows"],
+    }
+    Path(result).write_text(json.dumps(figures))
 
 
 def extend_measured(config: dict[str, Any], what: str, command: str = "extend") -> dict[str, Any]:
-    """``labelgrow.extend(**config)`` (or another training ``command``: ``compress``) in a child process; its wall
-    time, peak RSS (MB), peak GPU memory allocated (MB, None without CUDA) and step count."""
-    done = subprocess.run([sys.executable, "-c", CHILD, command, json.dumps(config)], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"{what} failed:\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    """``labelgrow.extend(**config)`` (or another training ``command``: ``compress``) in a process of its own (forked
+    from a server that has imported labelgrow once); its wall time, peak RSS (MB, imports included as in any fresh
+    process), peak GPU memory allocated (MB, None without CUDA) and step count."""
+    with tempfile.TemporaryDirectory(prefix="labelgrow-run-") as tmp:
+        log, result = f"{tmp}/log.txt", f"{tmp}/result.json"
+        process = _context().Process(target=_run_child, args=(command, config, log, result))
+        process.start()
+        process.join()
+        if process.exitcode != 0 or not Path(result).exists():
+            tail = Path(log).read_text(errors="replace")[-3000:] if Path(log).exists() else ""
+            sys.exit(f"{what} failed (exit code {process.exitcode}):\n{tail}")
+        return json.loads(Path(result).read_text())
 
 
 def measure_variants(
