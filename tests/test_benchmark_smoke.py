@@ -520,3 +520,25 @@ def test_a_failed_run_names_itself_and_shows_labelgrows_error(tmp_path):
     assert "a bad run failed (exit code 1)" in done.stderr
     assert "LabelgrowError: --train is required: give at least one training file" in done.stderr
     assert done.stdout == ""  # nothing of the run itself leaks into the benchmark's own output
+
+
+def test_a_finished_run_asked_for_by_another_spelling_of_its_paths_is_reused(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.runs import changed_settings, finished
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.txt").write_text("Hamburg B-LOC\n")
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "labelgrow.json").write_text("{}")
+    stamp = {"train": ["data/train.txt"], "seed": 42, "_labelgrow_code": "a" * 16}
+    (run / "benchmark-settings.json").write_text(json.dumps(stamp))
+    monkeypatch.chdir(tmp_path)
+    absolute = {**stamp, "train": [str(tmp_path / "data" / "train.txt")]}
+    linked = {**stamp, "train": [str(tmp_path / "link" / "train.txt")]}
+    for asked in (absolute, linked):
+        assert finished(run, asked) and changed_settings(run, asked) == ""
+    other = {**stamp, "train": [str(tmp_path / "data" / "other.txt")]}  # another file: not the same run
+    assert not finished(run, other)
+    assert changed_settings(run, other) == f"train: ['data/train.txt'] -> ['{tmp_path}/data/other.txt']"

@@ -76,6 +76,19 @@ def other_base(output: Path, stamp: Mapping[str, Any]) -> str:
     return str(base) if created and grown_from and created not in grown_from else ""
 
 
+def canonical(value: Any) -> Any:
+    """Settings with every path that exists written absolute and resolved, so that a run stamped with
+    ``runs/x/train.txt`` is the run asked for as ``/work/main/runs/x/train.txt`` (or through a symlinked ``runs``)
+    and is reused, not trained again over the finished one."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    if isinstance(value, str) and "/" in value and Path(value).exists():
+        return str(Path(value).resolve())
+    return value
+
+
 def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> bool:
     """A finished run at ``output`` made with these settings (and this code, unless ``any_code``) from the base
     model as it is now (see ``other_base``)."""
@@ -85,7 +98,7 @@ def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> boo
     made = json.loads(settings.read_text())
     if any_code:
         made = {**made, "_labelgrow_code": stamp["_labelgrow_code"]}
-    return made == stamp
+    return canonical(made) == canonical(stamp)
 
 
 def changed_settings(output: Path, stamp: dict[str, Any]) -> str:
@@ -94,7 +107,8 @@ def changed_settings(output: Path, stamp: dict[str, Any]) -> str:
     if not (output / "labelgrow.json").exists() or not settings.exists():
         return ""
     made = json.loads(settings.read_text())
-    keys = sorted(k for k in set(made) | set(stamp) if made.get(k) != stamp.get(k))
+    same, now = canonical(made), canonical(stamp)
+    keys = sorted(k for k in set(made) | set(stamp) if same.get(k) != now.get(k))
     return "; ".join(f"{k}: {made.get(k)!r} -> {stamp.get(k)!r}" for k in keys)
 
 
