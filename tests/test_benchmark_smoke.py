@@ -483,6 +483,23 @@ def test_figure_colours_follow_the_methods_that_ran_in_both_panels():
     assert method_colors([{"method": "c"}], ["a", "b", "c"])["c"] == colors["b"]  # the first present is always first
 
 
+def test_the_joint_bound_is_a_line_in_the_trade_off_panel_with_its_95_percent(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.render import figure
+    from matplotlib.axes import Axes
+
+    lines = []
+    monkeypatch.setattr(Axes, "axhline", lambda self, y, **kw: lines.append((y, kw["linestyle"])))
+    old = {"en": 70.0}
+    rows = [
+        {"method": "default", "not_refinement_mean": 0.1, "new_f1_mean": 30.0, "old_f1": old},
+        {"method": "joint", "new_f1_mean": 40.0, "old_f1": old},  # trained without a teacher: no forgetting
+    ]
+    figure(rows, [{"old_f1": old}], ["default", "joint"], ["en"], tmp_path / "f.png")
+    assert lines == [(40.0, "--"), (38.0, ":")]
+    assert (tmp_path / "f.png").stat().st_size > 10000
+
+
 def test_a_sentence_an_evaluation_set_repeats_is_scored_once_and_the_header_says_which(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     from harness.cli import repeats_note

@@ -135,8 +135,9 @@ def method_colors(rows: Sequence[Mapping], methods: Sequence[str]) -> dict[str, 
 
 
 def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequence[str], langs, path: Path) -> None:
-    """Left: each cell as a point, forgetting that is not refinement against new-type F1 (down and right is
-    better). Right: old-label F1 per language, teacher and each method, averaged over cells."""
+    """Left: each cell as a point, forgetting that is not refinement against new-type F1 (up and left is better);
+    a method without a teacher (the joint bound) as a dashed line at its new-type F1, 95 % of it dotted. Right:
+    old-label F1 per language, teacher and each method, averaged over cells."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -156,6 +157,14 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
                 s=30,
                 alpha=0.85,
             )
+        bounds = [
+            r["new_f1_mean"]
+            for r in rows
+            if r["method"] == name and "new_f1_mean" in r and "not_refinement_mean" not in r
+        ]
+        if bounds:  # no teacher, no forgetting (the joint bound): a line at its new-type F1, 95 % of it dotted
+            left.axhline(mean(bounds), color=color[name], linestyle="--", linewidth=1)
+            left.axhline(0.95 * mean(bounds), color=color[name], linestyle=":", linewidth=1)
     left.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     left.set_xlabel("old-label forgetting that is not refinement (F1 points, mean over languages)")
     left.set_ylabel("new-type F1 (mean over languages)")
