@@ -4,6 +4,7 @@ peak resident memory (and peak GPU memory where it ran on CUDA)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import multiprocessing.context
@@ -32,6 +33,7 @@ PRELOAD = [
 ]
 
 
+@functools.cache
 def _context() -> multiprocessing.context.BaseContext:
     """Processes forked from one warm server where the platform has it (Linux), else spawned fresh."""
     if "forkserver" not in multiprocessing.get_all_start_methods():

@@ -163,8 +163,9 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
             if r["method"] == name and "new_f1_mean" in r and "not_refinement_mean" not in r
         ]
         if bounds:  # no teacher, no forgetting (the joint bound): a line at its new-type F1, 95 % of it dotted
-            left.axhline(mean(bounds), color=color[name], linestyle="--", linewidth=1)
-            left.axhline(0.95 * mean(bounds), color=color[name], linestyle=":", linewidth=1)
+            bound = mean(bounds)
+            left.axhline(bound, color=color[name], linestyle="--", linewidth=1)
+            left.axhline(0.95 * bound, color=color[name], linestyle=":", linewidth=1)
     left.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     left.set_xlabel("old-label forgetting that is not refinement (F1 points, mean over languages)")
     left.set_ylabel("new-type F1 (mean over languages)")
