@@ -7,4 +7,4 @@ bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 ruff check .
 ruff format --check .
-python -m pytest -n auto "$@"  # every core (pytest-xdist); pass -n 0 to run in one process
+python -m pytest -n auto --dist worksteal --durations 15 "$@"  # every core (pytest-xdist; idle workers take queued tests from busy ones); -n 0: one process
