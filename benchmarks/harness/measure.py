@@ -91,7 +91,7 @@ def extend_measured(config: dict[str, Any], what: str, command: str = "extend") 
 def measure_variants(
     variants: dict[str, dict[str, Any]], config: dict[str, Any], rounds: int, out: str
 ) -> tuple[dict[str, list[dict]], dict[str, dict[str, float]]]:
-    """Each variant (extend options over ``config``) in a fresh process, interleaved over ``rounds``: every run's
+    """Each variant (extend options over ``config``) in a process of its own, interleaved over ``rounds``: every run's
     figures and each variant's medians (wall_s, train_s, peak_rss_mb, peak_gpu_mb)."""
     results: dict[str, list[dict]] = {name: [] for name in variants}
     for round_ in range(rounds):

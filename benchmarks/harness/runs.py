@@ -1,5 +1,5 @@
-"""Train once: a run is reused while its settings and labelgrow's code are unchanged, else trained again in a fresh
-process whose wall time and peak memory are measured (harness/measure.py)."""
+"""Train once: a run is reused while its settings and labelgrow's code are unchanged, else trained again in a process
+of its own whose wall time and peak memory are measured (harness/measure.py)."""
 
 from __future__ import annotations
 
