@@ -500,6 +500,29 @@ def test_the_joint_bound_is_a_line_in_the_trade_off_panel_with_its_95_percent(tm
     assert (tmp_path / "f.png").stat().st_size > 10000
 
 
+def test_a_cell_that_forgot_everything_sits_at_the_edge_of_the_trade_off_panel(tmp_path, monkeypatch):
+    """Naive fine-tuning's ~70 points of forgetting would squash every other cell against zero."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.render import FORGETTING_AXIS_LIMIT, figure
+    from matplotlib.axes import Axes
+
+    notes, limits = [], []
+    monkeypatch.setattr(Axes, "annotate", lambda self, text, xy, **kw: notes.append((text, xy)))
+    set_xlim = Axes.set_xlim
+    monkeypatch.setattr(Axes, "set_xlim", lambda self, *a, **kw: limits.append(kw) or set_xlim(self, *a, **kw))
+    old = {"en": 70.0}
+    rows = [
+        {"method": "naive", "not_refinement_mean": 68.2, "new_f1_mean": 32.0, "old_f1": old},
+        {"method": "default", "not_refinement_mean": 0.1, "new_f1_mean": 30.0, "old_f1": old},
+    ]
+    figure(rows, [{"old_f1": old}], ["naive", "default"], ["en"], tmp_path / "f.png")
+    assert notes == [("68", (FORGETTING_AXIS_LIMIT, 32.0))]
+    assert {"right": FORGETTING_AXIS_LIMIT + 0.3} in limits
+    notes.clear(), limits.clear()
+    figure(rows[1:], [{"old_f1": old}], ["default"], ["en"], tmp_path / "g.png")
+    assert notes == [] and {"right": FORGETTING_AXIS_LIMIT + 0.3} not in limits  # the axis is matplotlib's own
+
+
 def test_a_sentence_an_evaluation_set_repeats_is_scored_once_and_the_header_says_which(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     from harness.cli import repeats_note

@@ -134,9 +134,14 @@ def method_colors(rows: Sequence[Mapping], methods: Sequence[str]) -> dict[str, 
     return {name: colormaps["tab10"].colors[k % 10] for k, name in enumerate(present)}
 
 
+FORGETTING_AXIS_LIMIT = 5.0  # F1 points; the targets are 0.5 (mean) and 1.5 (worst language)
+
+
 def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequence[str], langs, path: Path) -> None:
     """Left: each cell as a point, forgetting that is not refinement against new-type F1 (up and left is better);
-    a method without a teacher (the joint bound) as a dashed line at its new-type F1, 95 % of it dotted. Right:
+    a cell beyond ``FORGETTING_AXIS_LIMIT`` (naive fine-tuning) at the axis edge with its value, so that it does not
+    squash the rest; a method without a teacher (the joint bound) as a dashed line at its new-type F1, 95 % of it
+    dotted. Right:
     old-label F1 per language, teacher and each method, averaged over cells."""
     import matplotlib
 
@@ -146,17 +151,29 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [1, 1.4]})
     color = method_colors(rows, methods)
     present = list(color)
+    clipped = False
     for name in present:
         cells = [r for r in rows if r["method"] == name and "not_refinement_mean" in r and "new_f1_mean" in r]
         if cells:
-            left.scatter(
-                [c["not_refinement_mean"] for c in cells],
-                [c["new_f1_mean"] for c in cells],
-                color=color[name],
-                label=name,
-                s=30,
-                alpha=0.85,
-            )
+            xs = [c["not_refinement_mean"] for c in cells]
+            ys = [c["new_f1_mean"] for c in cells]
+            edge = [x > FORGETTING_AXIS_LIMIT for x in xs]
+            shown = [(x, y) for x, y, far in zip(xs, ys, edge, strict=True) if not far]
+            if shown:
+                left.scatter(*zip(*shown, strict=True), color=color[name], label=name, s=30, alpha=0.85)
+            for x, y, far in zip(xs, ys, edge, strict=True):
+                if far:  # a cell that forgot (nearly) everything: at the axis edge, its value written beside it
+                    clipped = True
+                    left.scatter([FORGETTING_AXIS_LIMIT], [y], color=color[name], marker=">", s=45)
+                    left.annotate(
+                        f"{x:.0f}",
+                        (FORGETTING_AXIS_LIMIT, y),
+                        xytext=(-6, 5),
+                        textcoords="offset points",
+                        ha="right",
+                        fontsize=7,
+                        color=color[name],
+                    )
         bounds = [
             r["new_f1_mean"]
             for r in rows
@@ -167,7 +184,11 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
             left.axhline(bound, color=color[name], linestyle="--", linewidth=1)
             left.axhline(0.95 * bound, color=color[name], linestyle=":", linewidth=1)
     left.axvline(0.5, color="grey", linestyle=":", linewidth=1)
-    left.set_xlabel("old-label forgetting that is not refinement (F1 points, mean over languages)")
+    xlabel = "old-label forgetting that is not refinement (F1 points, mean over languages)"
+    if clipped:  # naive fine-tuning's ~70 points would squash every other cell against zero
+        left.set_xlim(right=FORGETTING_AXIS_LIMIT + 0.3)
+        xlabel += f"\n▸ a cell beyond {FORGETTING_AXIS_LIMIT:.0f}: drawn at the edge, its value beside it"
+    left.set_xlabel(xlabel)
     left.set_ylabel("new-type F1 (mean over languages)")
     left.set_title("each point: one (teacher seed, seed) cell", fontsize=9)
     left.grid(alpha=0.3)
