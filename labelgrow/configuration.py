@@ -28,6 +28,13 @@ class KdMode(Choice):
     NONE = "none"
 
 
+class NewRowsFrom(Choice):
+    """Where the new classifier rows start (modeling.expand_classifier)."""
+
+    OUTSIDE = "o"
+    PARENT = "parent"
+
+
 class KdTarget(Choice):
     """What the distillation term compares (labelgrow/losses.py)."""
 
@@ -237,6 +244,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
     freeze_layers: int | str = 2  # encoder layers 0..N-1, or "all"
     freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
+    new_rows_from: str = "o"  # o: a copy of O's row; parent: the mean of its --parent types' rows (B to B, I to I)
     kd: str = "o-aware"
     kd_target: str = "old-slice"
     pseudo_label_threshold: float = 0.0
@@ -274,6 +282,12 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
         )
         self.kd = choice(self.kd, KdMode, "--kd")
         self.kd_target = choice(self.kd_target, KdTarget, "--kd-target")
+        self.new_rows_from = choice(self.new_rows_from, NewRowsFrom, "--new-rows-from")
+        _check(
+            self.new_rows_from == "o" or bool(self.parent),
+            "--new-rows-from parent starts each new type's rows from its parents': declare them with --parent "
+            "NEW=OLD[,OLD]",
+        )
         _check(not (self.rehearsal and self.kd == "none"), "--rehearsal needs a teacher: it is ignored by --kd none")
         _check(
             not self.rehearsal_parents or (self.rehearsal and self.parent and self.kd == "o-aware"),

@@ -318,7 +318,12 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     max_length = max_input_length(base.config, tokenizer, args.max_length)
     windows, stats = encode(planned.train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
-    student = build_student(base, labels, args.trust_remote_code, args.allow_pickle)
+    parents = planned.parents if args.new_rows_from == "parent" else None
+    student = build_student(base, labels, args.trust_remote_code, args.allow_pickle, parents)
+    if parents:
+        logger.info(
+            "new rows start from their parents' rows: %s", ", ".join(f"{k}={','.join(v)}" for k, v in parents.items())
+        )
     if planned.domain is not None:
         from labelgrow.vocabulary import grow_embeddings
 

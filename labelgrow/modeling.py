@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,11 +127,17 @@ def find_classifier(model: nn.Module) -> nn.Linear:
 
 
 @torch.no_grad()
-def expand_classifier(model: nn.Module, labels: LabelSet) -> nn.Module:
+def expand_classifier(
+    model: nn.Module, labels: LabelSet, parents: Mapping[str, Sequence[str]] | None = None
+) -> nn.Module:
     """Append rows for ``labels.new`` to the classifier in place, keeping every old row and bias exactly.
 
     Each new row is a copy of the O row with its bias lowered by ``NEW_ROW_BIAS_MARGIN``: old logits are untouched
-    and the new logits sit strictly below O's, so predictions at step 0 equal the base model's.
+    and the new logits sit strictly below O's, so predictions at step 0 equal the base model's. With ``parents``
+    (``--new-rows-from parent``), a new type that refines old ones starts instead from the mean of their rows,
+    prefix to prefix (``B-CORP`` from ``B-ORG``), lowered by the same margin: its logit is then the mean of the
+    parents' logits minus the margin, below the largest old logit, so step 0 is unchanged too — and a type carved
+    out of an old one starts beside it instead of far below it.
     """
     head = find_classifier(model)
     if head.out_features != labels.num_old:
@@ -142,9 +148,13 @@ def expand_classifier(model: nn.Module, labels: LabelSet) -> nn.Module:
     old_bias = head.bias if head.bias is not None else torch.zeros_like(grown.bias[: labels.num_old])
     grown.weight[: labels.num_old] = head.weight
     grown.bias[: labels.num_old] = old_bias
-    o = labels.outside_id
-    grown.weight[labels.num_old :] = head.weight[o]
-    grown.bias[labels.num_old :] = old_bias[o] - NEW_ROW_BIAS_MARGIN
+    sources: dict[int, list[int]] = {}
+    for old_id, new_id in labels.refinements(parents or {}):
+        sources.setdefault(new_id, []).append(old_id)
+    for new_id in range(labels.num_old, len(labels.labels)):
+        rows = sources.get(new_id, [labels.outside_id])
+        grown.weight[new_id] = head.weight[rows].mean(dim=0)
+        grown.bias[new_id] = old_bias[rows].mean() - NEW_ROW_BIAS_MARGIN
     replace_module(model, head, grown)
     set_labels(model, labels)
     return model
@@ -166,11 +176,16 @@ def set_labels(model: nn.Module, labels: LabelSet) -> None:
 
 
 def build_student(
-    base: LoadedBase, labels: LabelSet, trust_remote_code: bool = False, allow_pickle: bool = False
+    base: LoadedBase,
+    labels: LabelSet,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+    parents: Mapping[str, Sequence[str]] | None = None,
 ) -> nn.Module:
-    """The trainable model: a copy of the teacher with a grown head, or (no NER head) the encoder with a new head."""
+    """The trainable model: a copy of the teacher with a grown head (new rows from ``parents`` where given, see
+    expand_classifier), or (no NER head) the encoder with a new head."""
     if base.teacher is not None:
-        return expand_classifier(copy.deepcopy(base.teacher).train().requires_grad_(True), labels)
+        return expand_classifier(copy.deepcopy(base.teacher).train().requires_grad_(True), labels, parents)
     return load_token_classifier(
         base.name,
         trust_remote_code,

@@ -285,10 +285,12 @@ def test_carve_corp_scenario_scores_the_parent_on_both_sets(teacher_dir, encoder
     cmd = [sys.executable, str(ROOT / "benchmarks" / "carve_corp.py"), "--shared", str(tmp_path / "shared")]
     cmd += ["--encoder", str(encoder_dir), "--teacher", str(teacher_dir), "--out", str(out), "--seeds", "1", "--cpu"]
     cmd += ["--teacher-sentences", "3", "--new-sentences", "3", "--eval-sentences", "2", "--new-eval-sentences", "3"]
-    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "--max-length", "64", "--min-steps", "0"]
-    run_benchmark(cmd)
+    cmd += ["--no-throughput", "--no-joint", "--methods", "default", "parent-rows", "--max-length", "64"]
+    run_benchmark([*cmd, "--min-steps", "0"])
     result = json.loads((out / "results.json").read_text())
     teacher, default = result["teachers"][0], result["cells"][0]
+    rows = json.loads((out / "methods" / "tNone" / "parent-rows-s1" / "labelgrow.json").read_text())
+    assert rows["settings"]["new_rows_from"] == "parent" and rows["parents"] == {"CORP": ["ORG"]}
     assert set(teacher["carried_f1"]["ORG"]) == {"bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"}
     assert set(default["carried_forgetting"]["ORG"]) == set(teacher["carried_f1"]["ORG"])
     assert default["not_refinement_mean"] <= default["forgetting_mean"] + 1e-9

@@ -66,6 +66,43 @@ def test_extreme_hidden_states_never_flip_the_argmax(tokenizer):
         assert torch.equal(model.classifier(hidden).argmax(-1), head_before(hidden).argmax(-1))
 
 
+def test_new_rows_from_parents_start_from_their_rows_and_never_flip_the_argmax(tokenizer):
+    """--new-rows-from parent: CORP=ORG starts as ORG's rows (B to B, I to I), FACILITY=LOC,ORG as their mean, both
+    4 below; a type without a parent stays a copy of O. Step 0 is the teacher's on any hidden state."""
+    model = build_token_classifier(None, tokenizer, labels=SHUFFLED)
+    w, b = model.classifier.weight.clone(), model.classifier.bias.clone()
+    head_before = torch.nn.Linear(32, 7)
+    head_before.load_state_dict(model.classifier.state_dict())
+    labels = LabelSet(tuple(SHUFFLED), ("CORP", "FACILITY", "PHONE"))
+    expand_classifier(model, labels, {"CORP": ["ORG"], "FACILITY": ["LOC", "ORG"]})
+    row = {label: i for i, label in enumerate(labels.labels)}
+    head = model.classifier
+    ids = {t: SHUFFLED.index(t) for t in SHUFFLED}
+    assert torch.equal(head.weight[row["B-CORP"]], w[ids["B-ORG"]]) and torch.equal(
+        head.weight[row["I-CORP"]], w[ids["I-ORG"]]
+    )
+    assert head.bias[row["B-CORP"]].item() == pytest.approx(b[ids["B-ORG"]].item() - 4.0)
+    mean_b = (w[ids["B-LOC"]] + w[ids["B-ORG"]]) / 2
+    assert torch.allclose(head.weight[row["B-FACILITY"]], mean_b)
+    assert head.bias[row["I-FACILITY"]].item() == pytest.approx((b[ids["I-LOC"]] + b[ids["I-ORG"]]).item() / 2 - 4.0)
+    assert torch.equal(head.weight[row["B-PHONE"]], w[ids["O"]])  # no parent: O's row, as without parents
+    assert torch.equal(head.weight[:7], w) and torch.equal(head.bias[:7], b)
+    hidden = torch.randn(10000, 32) * 100
+    with torch.no_grad():
+        assert torch.equal(head(hidden).argmax(-1), head_before(hidden).argmax(-1))
+
+
+def test_new_rows_from_parent_needs_a_parent(tmp_path):
+    from labelgrow.configuration import ExtendArguments
+
+    common = {"base": "b", "new_labels": ["CORP"], "train": ["t.txt"], "output": str(tmp_path / "o")}
+    with pytest.raises(LabelgrowError, match=r"--new-rows-from parent .* declare them with --parent"):
+        ExtendArguments(**common, new_rows_from="parent")
+    with pytest.raises(LabelgrowError, match="--new-rows-from must be one of o, parent, not 'mean'"):
+        ExtendArguments(**common, new_rows_from="mean")
+    assert ExtendArguments(**common, new_rows_from="parent", parent=["CORP=ORG"]).new_rows_from == "parent"
+
+
 def test_plain_encoder_bootstraps_a_first_ner_model(encoder_dir, caplog):
     base = load_base(str(encoder_dir))
     assert base.teacher is None and base.old_labels == ["O"]

@@ -48,7 +48,7 @@ from labelgrow.cli.options import (
     WarmupRatioOption,
     WeightDecayOption,
 )
-from labelgrow.configuration import ExtendArguments, KdMode, KdTarget, TeacherPrecision  # light: no torch
+from labelgrow.configuration import ExtendArguments, KdMode, KdTarget, NewRowsFrom, TeacherPrecision  # light: no torch
 
 
 def _layers(value: str | int) -> str | int:
@@ -142,6 +142,15 @@ def extend_command(
             rich_help_panel=TRAINING,
         ),
     ] = False,
+    new_rows_from: Annotated[
+        NewRowsFrom,
+        typer.Option(
+            help="Where the new classifier rows start: o (a copy of O's row, 4 below it) or parent (the mean of "
+            "the --parent types' rows, 4 below: for a type carved out of an old one). Step 0 is the teacher's "
+            "either way.",
+            rich_help_panel=TRAINING,
+        ),
+    ] = NewRowsFrom.OUTSIDE,
     reset_head: Annotated[
         bool,
         typer.Option(
