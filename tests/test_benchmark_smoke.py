@@ -413,6 +413,14 @@ def test_freeze_sweep_puts_each_figure_against_the_depth(teacher_dir, encoder_di
     assert (out / "depth.md").exists()
 
 
+def test_freeze_sweep_splits_the_new_type_by_training_language(monkeypatch):
+    """depth.md's "en/de/zh / other languages": the languages the new data has text in against the zero-shot ones."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from freeze_sweep import split_by_training
+
+    assert split_by_training({"en": 10.0, "de": 20.0, "zh": 30.0, "es": 0.0, "fr": 4.0}) == (20.0, 2.0)
+
+
 def test_a_finished_run_replaced_by_other_settings_says_what_differs(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     from harness.runs import changed_settings
