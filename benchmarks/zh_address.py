@@ -40,7 +40,7 @@ from harness.data import (
     write_map,
     write_mapped,
 )
-from harness.protocol import DEFAULT, FULL_DATA, NAIVE, Method, Scenario
+from harness.protocol import DEFAULT, FULL_DATA, NAIVE, REHEARSAL_ALL, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = {"poi": "POI", "road": "ROAD", "roadno": "ROADNO", "houseno": "HOUSENO"}
@@ -56,13 +56,10 @@ QUICK = {
     "rehearsal_sentences": 40,
     "epochs": 1.0,
 }
-REHEARSAL = Method(
-    "labelgrow + rehearsal on raw text of every scored language", "rehearsal-all", rehearsal="rehearsal_all"
-)
 ADAPTED = Method(
     "labelgrow default on the teacher adapted to the addresses (labelgrow adapt)", "adapted", adapt="adapt_raw"
 )
-METHODS = [NAIVE, DEFAULT, REHEARSAL, FULL_DATA, ADAPTED]
+METHODS = [NAIVE, DEFAULT, REHEARSAL_ALL, FULL_DATA, ADAPTED]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:

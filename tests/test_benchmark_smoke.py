@@ -201,6 +201,8 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
         "2",
         "--new-eval-sentences",
         "3",
+        "--rehearsal-sentences",
+        "2",
         "--seeds",
         "1",
         "--cpu",
@@ -216,6 +218,7 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
     assert methods == [
         "naive fine-tuning (grown head, CE only)",
         "labelgrow default",
+        "labelgrow + rehearsal on raw text of every scored language",
         "labelgrow, fully annotated new data",
         "joint training upper bound",
     ]
@@ -227,6 +230,9 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
     assert run["new_types"] == ["PHONE"] and run["languages"] == ["de", "en", "ru", "zh"]
     full = json.loads((out / "methods" / "tNone" / "full-s1" / "labelgrow.json").read_text())
     assert not any(full["data"]["label_map_changes"].values())  # PER/ORG/LOC kept as they are
+    rehearsal = json.loads((out / "methods" / "tNone" / "rehearsal-all-s1" / "labelgrow.json").read_text())
+    rehearsed = [Path(p).parent.name for p in rehearsal["settings"]["rehearsal"]]
+    assert rehearsed == ["en", "de", "zh", "es", "fr", "ru"]  # raw WikiANN text of every scored language
     assert "Scenario checks" in (out / "results.md").read_text()
 
 
