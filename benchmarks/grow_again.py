@@ -43,7 +43,7 @@ from harness.data import (
     write_map,
     write_mapped,
 )
-from harness.protocol import DEFAULT, NAIVE, Scenario
+from harness.protocol import DEFAULT, NAIVE, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 CARRIED = "FACILITY"  # round 1's new type
@@ -52,7 +52,12 @@ PRODUCT_ONLY = to(PRODUCT_TYPES, NEW)
 SCORED = {**PRODUCT_ONLY, **to(FACILITY_TYPES, CARRIED)}
 FULL = {**SCORED, **OLD_TYPES_MAP}
 QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
-METHODS = [NAIVE, DEFAULT]
+# a user growing again still has round 1's training sentences: their text (tags dropped, labelgrow extend
+# --rehearsal) is full of facilities that the round-1 model tags and distils, where the round-2 data has none
+ROUND1_REHEARSAL = Method(
+    "labelgrow + round 1's training text as rehearsal", "rehearsal-round1", rehearsal="round1", cells="grid"
+)
+METHODS = [NAIVE, DEFAULT, ROUND1_REHEARSAL]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:

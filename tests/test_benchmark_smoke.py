@@ -268,6 +268,10 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
     run = json.loads((out / "methods" / "tNone" / "default-s1" / "labelgrow.json").read_text())
     assert [h["new_types"] for h in run["history"]] == [["FACILITY"], ["PRODUCT"]]  # both rounds recorded
     assert run["old_labels"][-2:] == ["B-FACILITY", "I-FACILITY"] and run["new_labels"] == ["B-PRODUCT", "I-PRODUCT"]
+    rehearsed = json.loads((out / "methods" / "tNone" / "rehearsal-round1-s1" / "labelgrow.json").read_text())
+    assert [Path(p).parts[-3:] for p in rehearsed["settings"]["rehearsal"]] == [
+        ("round1", lang, "train.txt") for lang in ("en", "de", "zh")
+    ]  # round 1's own sentences, beside round 2's
     joint = json.loads((out / "methods" / "joint" / "labelgrow.json").read_text())
     assert joint["new_types"] == ["PER", "ORG", "LOC", "FACILITY", "PRODUCT"]
     # round 2 trains on sentences round 1 did not use
