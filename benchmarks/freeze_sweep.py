@@ -147,9 +147,9 @@ def write_depth(result: dict[str, Any], out: Path) -> None:
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--rehearsal-sentences", type=int, default=0, help="unused here (wikiann→facility's prepare)")
     p.add_argument("--adapt-sentences", type=int, default=0, help="unused here (wikiann→facility's prepare)")
-    p.set_defaults(methods=[method(d).key for d in DEPTHS])  # --methods freeze0 freeze3 ... picks other depths
+    # --methods freeze0 freeze3 ... picks other depths; no rehearsal method here
+    p.set_defaults(methods=[method(d).key for d in DEPTHS], rehearsal_sentences=0)
     scenario = Scenario(
         name="wikiann→facility, freezing depth",
         old_types=wikiann_facility.OLD,

@@ -8,8 +8,11 @@
    background shift now hides a type the model learnt one round ago.
 3. Scores: PER/ORG/LOC on WikiANN test (en de zh es fr ru) against the round-1 model; FACILITY and PRODUCT on the
    MultiCoNER II dev sentences round 1 was scored on (12 languages): FACILITY against the round-1 model ("old types
-   scored on the new-type set"), PRODUCT as the new type. The joint bound trains one model from the encoder on the
-   teacher's WikiANN data and both rounds' data with every type annotated.
+   scored on the new-type set"), PRODUCT as the new type.
+4. Methods: naive fine-tuning, labelgrow's default, the default with round 1's training sentences as --rehearsal
+   text (a user growing again has them), and the default with raw WikiANN text of every scored language. The
+   joint bound trains one model from the encoder on the teacher's WikiANN data and both rounds' data with every
+   type annotated.
 
 Usage:
     python benchmarks/grow_again.py --config recipes/benchmarks/grow-again.yaml [--quick]
@@ -37,13 +40,14 @@ from harness.data import (
     sentences,
     source_types,
     subset,
+    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
     write_map,
     write_mapped,
 )
-from harness.protocol import DEFAULT, NAIVE, Method, Scenario
+from harness.protocol import DEFAULT, NAIVE, REHEARSAL_ALL, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 CARRIED = "FACILITY"  # round 1's new type
@@ -51,13 +55,20 @@ NEW = "PRODUCT"
 PRODUCT_ONLY = to(PRODUCT_TYPES, NEW)
 SCORED = {**PRODUCT_ONLY, **to(FACILITY_TYPES, CARRIED)}
 FULL = {**SCORED, **OLD_TYPES_MAP}
-QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
+QUICK = {
+    "teacher_sentences": 150,
+    "new_sentences": 80,
+    "eval_sentences": 60,
+    "new_eval_sentences": 30,
+    "rehearsal_sentences": 40,
+    "epochs": 1.0,
+}
 # a user growing again still has round 1's training sentences: their text (tags dropped, labelgrow extend
 # --rehearsal) is full of facilities that the round-1 model tags and distils, where the round-2 data has none
 ROUND1_REHEARSAL = Method(
     "labelgrow + round 1's training text as rehearsal", "rehearsal-round1", rehearsal="round1", cells="grid"
 )
-METHODS = [NAIVE, DEFAULT, ROUND1_REHEARSAL]
+METHODS = [NAIVE, DEFAULT, ROUND1_REHEARSAL, REHEARSAL_ALL]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:
@@ -79,6 +90,9 @@ def prepare(args, out: Path) -> dict[str, Any]:
         files["round1"].append(write(data / "round1" / lang / "train.txt", first))
         files["new"].append(write(data / "new" / lang / "train.txt", second))
     files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)  # round 1's too
+    files["rehearsal_all"] = wikiann_rehearsal(
+        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
+    )
     types = source_types(files["new"] + files["round1"] + files["new_eval"])
     files["new_map"] = write_map(data / "product-only.tsv", PRODUCT_ONLY, types)
     files["new_eval_map"] = write_map(data / "product-and-facility.tsv", SCORED, types)

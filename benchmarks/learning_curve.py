@@ -298,8 +298,8 @@ def main() -> None:
     p.add_argument("--new-type", choices=sorted(SOURCES), default="FACILITY")
     p.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 500, 0], help="0: the whole pool")
     p.add_argument("--many-seeds-up-to", type=int, default=100, help="sizes up to this run every seed")
-    p.add_argument("--rehearsal-sentences", type=int, default=100, help="per language, for the rehearsal method")
-    p.set_defaults(new_sentences=1500, seeds=[42, 43, 44])  # the pool: at most this many sentences with the type
+    # new sentences: the pool, at most this many sentences with the type
+    p.set_defaults(new_sentences=1500, seeds=[42, 43, 44], rehearsal_sentences=100)
     args = cli.parse(p, QUICK)
     out = cli.out_dir(args, f"runs/bench/learning-curve-{args.new_type.lower()}")
     scenario = Scenario(

@@ -122,7 +122,6 @@ def span_check(model_dir: str, files: dict[str, Any]) -> dict[str, float]:
 def main() -> None:
     p = cli.parser(__doc__)
     p.set_defaults(new_sentences=400, new_eval_sentences=200)  # generated texts per language
-    p.add_argument("--rehearsal-sentences", type=int, default=500, help="per language, for the rehearsal method")
     scenario = Scenario(
         name="phone numbers",
         old_types=OLD,

@@ -168,7 +168,6 @@ def joint(args, out: Path, files: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--rehearsal-sentences", type=int, default=500, help="per language, for the rehearsal method")
     p.add_argument("--adapt-sentences", type=int, default=5000, help="per language, raw text for the adapted method")
     scenario = Scenario(
         name="wikiann→facility",

@@ -98,7 +98,6 @@ def joint(args, out: Path, files: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     p = cli.parser(__doc__)
     p.set_defaults(new_sentences=3000, new_eval_sentences=1000)  # addresses: ~17 characters each
-    p.add_argument("--rehearsal-sentences", type=int, default=500, help="per language, for the rehearsal method")
     scenario = Scenario(
         name="Chinese addresses",
         old_types=OLD,

@@ -272,6 +272,8 @@ def test_grow_again_scenario_scores_round_one_type_on_the_new_type_set(teacher_d
     assert [Path(p).parts[-3:] for p in rehearsed["settings"]["rehearsal"]] == [
         ("round1", lang, "train.txt") for lang in ("en", "de", "zh")
     ]  # round 1's own sentences, beside round 2's
+    everywhere = json.loads((out / "methods" / "tNone" / "rehearsal-all-s1" / "labelgrow.json").read_text())
+    assert [Path(p).parent.name for p in everywhere["settings"]["rehearsal"]] == ["en", "de", "zh", "es", "fr", "ru"]
     joint = json.loads((out / "methods" / "joint" / "labelgrow.json").read_text())
     assert joint["new_types"] == ["PER", "ORG", "LOC", "FACILITY", "PRODUCT"]
     # round 2 trains on sentences round 1 did not use

@@ -53,6 +53,12 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--new-sentences", type=int, default=1500, help="new-type training sentences per language")
     p.add_argument("--eval-sentences", type=int, default=1000, help="WikiANN test sentences per language")
     p.add_argument("--new-eval-sentences", type=int, default=500, help="new-type test sentences per language")
+    p.add_argument(
+        "--rehearsal-sentences",
+        type=int,
+        default=500,
+        help="raw WikiANN sentences per scored language for the rehearsal methods (harness.data.wikiann_rehearsal)",
+    )
     p.add_argument("--teacher-seeds", type=int, nargs="+", default=[42], help="one teacher per seed")
     p.add_argument("--seeds", type=int, nargs="+", default=[42], help="extension seeds (grid methods run them all)")
     p.add_argument("--methods", nargs="*", help="method keys or names to run (default: all)")
