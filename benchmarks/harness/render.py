@@ -137,18 +137,45 @@ def method_colors(rows: Sequence[Mapping], methods: Sequence[str]) -> dict[str, 
 FORGETTING_AXIS_LIMIT = 5.0  # F1 points; the targets are 0.5 (mean) and 1.5 (worst language)
 
 
+def carried_panel(ax, rows, teachers, present, carried, color) -> None:
+    """Old types that only the new-type set annotates (a type an earlier round added, the parent of a carved type):
+    F1 there, mean over languages, for the teacher and each method; the whisker spans the method's cells."""
+
+    def per_cell(cells: Sequence[Mapping], kind: str) -> list[float]:
+        return [mean(list(c["carried_f1"][kind].values())) for c in cells if kind in (c.get("carried_f1") or {})]
+
+    series = [("teacher", teachers), *[(name, [r for r in rows if r["method"] == name]) for name in present]]
+    width = 0.85 / len(series)
+    for k, (name, cells) in enumerate(series):
+        for i, kind in enumerate(carried):
+            values = per_cell(cells, kind)
+            if not values:
+                continue
+            x = i + (k - (len(series) - 1) / 2) * width
+            low, high = mean(values) - min(values), max(values) - mean(values)
+            ax.bar(x, mean(values), width, color=color.get(name, "#9e9e9e"), yerr=[[low], [high]], capsize=2)
+    ax.set_xticks(range(len(carried)), carried)
+    ax.set_ylabel("F1 on the new-type set (points, mean over languages)")
+    ax.set_title("old types scored where their gold is", fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+
+
 def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequence[str], langs, path: Path) -> None:
     """Left: each cell as a point, forgetting that is not refinement against new-type F1 (up and left is better);
     a cell beyond ``FORGETTING_AXIS_LIMIT`` (naive fine-tuning) at the axis edge with its value, so that it does not
     squash the rest; a method without a teacher (the joint bound) as a dashed line at its new-type F1, 95 % of it
-    dotted. Right:
-    old-label F1 per language, teacher and each method, averaged over cells."""
+    dotted. Middle:
+    old-label F1 per language, teacher and each method, averaged over cells. Right, where the scenario carries old
+    types scored on the new-type set (``carried_f1``): their F1 there (``carried_panel``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    carried = sorted({t for r in [*teachers, *rows] for t in r.get("carried_f1") or {}})
+    ratios = [1, 1.4, 0.5 * len(carried)] if carried else [1, 1.4]
+    fig, axes = plt.subplots(1, len(ratios), figsize=(15 + 3 * len(carried), 5.5), gridspec_kw={"width_ratios": ratios})
+    left, right = axes[0], axes[1]
     color = method_colors(rows, methods)
     present = list(color)
     clipped = False
@@ -205,6 +232,8 @@ def figure(rows: Sequence[Mapping], teachers: Sequence[Mapping], methods: Sequen
     right.set_ylabel("old-label F1 (points)")
     right.set_title("old labels per language (mean over cells)", fontsize=9)
     right.grid(axis="y", alpha=0.3)
+    if carried:
+        carried_panel(axes[2], rows, teachers, present, carried, color)
     handles, labels = right.get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, ncol=4, loc="lower center", frameon=False)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
