@@ -139,13 +139,7 @@ def model_card(run: dict[str, Any]) -> str:
         )
         if report
         else "",
-        history=markdown_table(
-            ["round", "base", "labels added", "created"],
-            [
-                [str(i), f"`{h['base']}`", ", ".join(h["new_types"]) or f"({h.get('kind', '-')})", h["created"]]
-                for i, h in enumerate(history, 1)
-            ],
-        )
+        history=markdown_table(HISTORY_HEADER, [history_row(i, h) for i, h in enumerate(history, 1)])
         if len(history) > 1
         else "",
         output=run["output"],
@@ -153,14 +147,31 @@ def model_card(run: dict[str, Any]) -> str:
     return str(card).rstrip("\n") + "\n"
 
 
+def cell(value: Any) -> str:
+    """An F1 for a markdown table: one decimal, "-" where there is none."""
+    return "-" if value is None else f"{value:.1f}"
+
+
+HISTORY_HEADER = ["round", "base", "labels added", "training data (sha256)", "validation F1 old / new", "created"]
+
+
+def history_row(number: int, round_: dict[str, Any]) -> list[str]:
+    """One round of the label history: what it grew from, what it added, on which files (each with the start of its
+    hash, so a reader can tell which data a round saw) and its final validation F1 where it had validation data."""
+    files = ", ".join(
+        f"`{'/'.join(Path(f['path']).parts[-2:])}` {f.get('sha256', '')[:12]}".rstrip() for f in round_.get("train", [])
+    )
+    metrics = round_.get("metrics") or {}
+    scores = f"{cell(metrics.get('eval_old_f1'))} / {cell(metrics.get('eval_new_f1'))}" if "eval_f1" in metrics else "-"
+    added = ", ".join(round_["new_types"]) or f"({round_.get('kind', '-')})"
+    return [str(number), f"`{round_['base']}`", added, files or "-", scores, round_["created"]]
+
+
 def evaluation_table(evaluations: list[dict[str, Any]], languages: list[str]) -> str:
     """One row per validation during training: epoch, step, F1 over the annotated types, old, new, per language."""
     if not evaluations:
         return ""
     langs = [lang for lang in languages if any(f"f1_{lang}" in e for e in evaluations)]
-
-    def cell(value: Any) -> str:
-        return "-" if value is None else f"{value:.1f}"
 
     rows = [
         [

@@ -46,6 +46,13 @@ def test_model_card_has_model_index_tables_and_the_history_of_rounds(teacher_dir
     assert run["old_types"] == ["PER", "ORG", "LOC", "FACILITY"]
     card = (second.output / "README.md").read_text()
     assert "## Label history" in card and "| 2 |" in card and "PHONE" in card
+    # each round's data hashes and final validation F1 in the card too (round 2 had no validation data)
+    old, new = first.metrics["eval_old_f1"], first.metrics["eval_new_f1"]
+    first_file = run["history"][0]["train"][0]
+    lang = first_file["path"].split("/")[-2]  # data/<lang>/train.txt
+    assert f"| FACILITY | `{lang}/train.txt` {first_file['sha256'][:12]}, " in card
+    assert f" | {old:.1f} / {new:.1f} | " in card.split("| FACILITY |")[1].splitlines()[0]
+    assert "| PHONE | `phone/en.txt` " in card and "| - | 2026-" in card
 
 
 def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
@@ -73,7 +80,8 @@ def test_extend_hands_callbacks_to_the_trainer(teacher_dir, data_dir, tmp_path):
     assert run["settings"]["report_to"] == "none" and run["loss"]["target"] == "old-slice"
 
 
-CARD_PATTERN = """---
+CARD_PATTERN = (
+    """---
 base_model: julian-schelb/roberta-ner-multilingual
 language:
 - en
@@ -131,10 +139,11 @@ Labels, in id order: `O B-PER I-PER B-ORG I-ORG B-LOC I-LOC B-FACILITY I-FACILIT
 (\\|.+\\|\n){7}
 ## Label history
 
-\\| round \\| base \\| labels added \\| created \\|
-\\|---\\|---\\|---\\|---\\|
-\\| 1 \\| `julian-schelb/roberta-ner-multilingual` \\| FACILITY \\| 2026-11-01T00:00:00Z \\|
-\\| 2 \\| `runs/round1` \\| PHONE \\| 2026-11-02T00:00:00Z \\|
+\\| round \\| base \\| labels added \\| training data \\(sha256\\) \\| validation F1 old / new \\| created \\|
+\\|---\\|---\\|---\\|---\\|---\\|---\\|
+\\| 1 \\| `julian-schelb/roberta-ner-multilingual` \\| FACILITY \\| """
+    """`data/en.txt` 0123456789ab, `data/de.txt` \\| 72.4 / 35.0 \\| 2026-11-01T00:00:00Z \\|
+\\| 2 \\| `runs/round1` \\| PHONE \\| - \\| - \\| 2026-11-02T00:00:00Z \\|
 
 ## Use
 
@@ -146,6 +155,7 @@ ner = pipeline\\("token-classification", model="runs/facility", aggregation_stra
 
 Every setting, data file hash and metric of the run is in `labelgrow.json`.
 """
+)
 
 
 def test_model_card_matches_its_pattern():
@@ -177,7 +187,13 @@ def test_model_card_matches_its_pattern():
         },
         "validation_report": report,
         "history": [
-            {"base": base, "new_types": ["FACILITY"], "created": "2026-11-01T00:00:00Z"},
+            {
+                "base": base,
+                "new_types": ["FACILITY"],
+                "created": "2026-11-01T00:00:00Z",
+                "train": [{"path": "runs/data/en.txt", "sha256": "0123456789abcdef" * 4}, {"path": "data/de.txt"}],
+                "metrics": {"eval_f1": 60.0, "eval_old_f1": 72.44, "eval_new_f1": 35.0},
+            },
             {"base": "runs/round1", "new_types": ["PHONE"], "created": "2026-11-02T00:00:00Z"},
         ],
     }
