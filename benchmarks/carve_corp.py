@@ -46,7 +46,7 @@ NEW = "CORP"
 CORP_ONLY = to(CORP_TYPES, NEW)
 OTHER_ORG = to(OTHER_ORG_TYPES, "ORG")
 FULL = {**OLD_TYPES_MAP, **CORP_ONLY}  # companies are CORP, every other organisation ORG
-QUICK = {"teacher_sentences": 150, "new_sentences": 80, "eval_sentences": 60, "new_eval_sentences": 30, "epochs": 1.0}
+QUICK = cli.QUICK
 METHODS = [
     NAIVE,
     DEFAULT,

@@ -56,14 +56,7 @@ NEW = "PRODUCT"
 PRODUCT_ONLY = to(PRODUCT_TYPES, NEW)
 SCORED = {**PRODUCT_ONLY, **to(FACILITY_TYPES, CARRIED)}
 FULL = {**SCORED, **OLD_TYPES_MAP}
-QUICK = {
-    "teacher_sentences": 150,
-    "new_sentences": 80,
-    "eval_sentences": 60,
-    "new_eval_sentences": 30,
-    "rehearsal_sentences": 40,
-    "epochs": 1.0,
-}
+QUICK = cli.QUICK
 # a user growing again still has round 1's training sentences: their text (tags dropped, labelgrow extend
 # --rehearsal) is full of facilities that the round-1 model tags and distils, where the round-2 data has none. But
 # it holds as many unannotated products as round 2's data holds annotated ones (MultiCoNER mixes the types), and

@@ -35,14 +35,7 @@ OLD = ["PER", "ORG", "LOC"]
 NEW = "PHONE"
 TRAIN_LANGS = ["en", "de", "zh", "ru"]
 NEW_LANGS = list(phone_texts.LANGUAGES)
-QUICK = {
-    "teacher_sentences": 150,
-    "new_sentences": 60,
-    "eval_sentences": 60,
-    "new_eval_sentences": 30,
-    "rehearsal_sentences": 40,
-    "epochs": 1.0,
-}
+QUICK = {**cli.QUICK, "new_sentences": 60}
 # rehearsal on every seed: the texts are short and of another domain than Wikipedia, so distilling the teacher on
 # them alone says little about the sentences the old labels are scored on (as on the addresses)
 METHODS = [NAIVE, DEFAULT, replace(REHEARSAL_ALL, cells="grid"), FULL_DATA]

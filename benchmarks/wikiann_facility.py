@@ -53,16 +53,7 @@ OLD = ["PER", "ORG", "LOC"]
 NEW = "FACILITY"
 FACILITY_ONLY = to(FACILITY_TYPES, NEW)
 FULL = {**FACILITY_ONLY, **OLD_TYPES_MAP}
-QUICK = {
-    "teacher_sentences": 150,
-    "new_sentences": 80,
-    "eval_sentences": 60,
-    "new_eval_sentences": 30,
-    "rehearsal_sentences": 40,
-    "adapt_sentences": 40,
-    "epochs": 1.0,
-    "teacher_epochs": 1.0,
-}
+QUICK = {**cli.QUICK, "adapt_sentences": 40, "teacher_epochs": 1.0}
 METHODS = [
     replace(NAIVE, cells="per-teacher"),  # issue 12: the default must beat it on both axes (each teacher)
     Method(

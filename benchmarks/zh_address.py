@@ -48,14 +48,7 @@ SCORED = {
     **NEW,
     **ADDRESS_OLD_TYPES_MAP,
 }  # the address test: the new types and the teacher's types where the gold has them
-QUICK = {
-    "teacher_sentences": 150,
-    "new_sentences": 80,
-    "eval_sentences": 60,
-    "new_eval_sentences": 40,
-    "rehearsal_sentences": 40,
-    "epochs": 1.0,
-}
+QUICK = {**cli.QUICK, "new_eval_sentences": 40}
 ADAPTED = Method(
     "labelgrow default on the teacher adapted to the addresses (labelgrow adapt)", "adapted", adapt="adapt_raw"
 )

@@ -32,6 +32,17 @@ ADAPTED_TEACHER_FIGURES = (
 )
 
 
+# --quick: tiny subsets and one epoch, a smoke run in minutes (a scenario overrides what it must: {**QUICK, ...})
+QUICK: dict[str, Any] = {
+    "teacher_sentences": 150,
+    "new_sentences": 80,
+    "eval_sentences": 60,
+    "new_eval_sentences": 30,
+    "rehearsal_sentences": 40,
+    "epochs": 1.0,
+}
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, help="YAML with any of the options below; options typed here win")
