@@ -41,7 +41,6 @@ from harness.data import (
     sentences,
     source_types,
     subset,
-    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -87,9 +86,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
         files["round1"].append(write(data / "round1" / lang / "train.txt", first))
         files["new"].append(write(data / "new" / lang / "train.txt", second))
     files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)  # round 1's too
-    files["rehearsal_all"] = wikiann_rehearsal(
-        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
-    )
     types = source_types(files["new"] + files["round1"] + files["new_eval"])
     files["new_map"] = write_map(data / "product-only.tsv", PRODUCT_ONLY, types)
     files["new_eval_map"] = write_map(data / "product-and-facility.tsv", SCORED, types)

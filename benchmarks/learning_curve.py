@@ -40,10 +40,10 @@ from harness.corpora import (
 )
 from harness.data import (
     multiconer_dev,
+    rehearsal_files,
     sentences,
     source_types,
     subset,
-    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -93,7 +93,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
         "teacher": wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences),
         "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
         "pool": pool(shared, args.new_type, args.new_sentences),
-        "rehearsal_all": wikiann_rehearsal(shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences),
     }
     if source["corpus"] == "multiconer2":
         files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
@@ -141,7 +140,7 @@ def settings(
     if method is FRESH:
         config["learning_rate"] = args.teacher_learning_rate
     if method.rehearsal:
-        config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
+        config["rehearsal"] = rehearsal_files(files, method.rehearsal, args)
         if parents:
             config.update(parent={k: list(v) for k, v in parents.items()}, rehearsal_parents=True)
     return config
@@ -302,6 +301,7 @@ def main() -> None:
     p.set_defaults(new_sentences=1500, seeds=[42, 43, 44], rehearsal_sentences=100)
     args = cli.parse(p, QUICK)
     out = cli.out_dir(args, f"runs/bench/learning-curve-{args.new_type.lower()}")
+    args.out = str(out)
     scenario = Scenario(
         name=f"very little data: {args.new_type}",
         old_types=OLD,

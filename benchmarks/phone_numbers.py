@@ -28,7 +28,7 @@ from typing import Any
 import phone_texts
 from harness import cli
 from harness.corpora import RETENTION_LANGS, WIKIANN_TRAIN_LANGS
-from harness.data import wikiann_rehearsal, wikiann_retention, wikiann_teacher_data, write_map
+from harness.data import wikiann_retention, wikiann_teacher_data, write_map
 from harness.protocol import DEFAULT, FULL_DATA, NAIVE, REHEARSAL_ALL, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
@@ -53,9 +53,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
             for lang in NEW_LANGS
         ],
     }
-    files["rehearsal_all"] = wikiann_rehearsal(
-        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
-    )
     types = {NEW, *OLD}
     files["new_map"] = files["new_eval_map"] = write_map(data / "phone-only.tsv", {NEW: NEW}, types)
     files["full_map"] = write_map(data / "full.tsv", {t: t for t in types}, types)

@@ -40,7 +40,6 @@ from harness.data import (
     source_types,
     split_words,
     subset,
-    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -79,6 +78,13 @@ METHODS = [
         {"rehearsal_parents": True},
         rehearsal="rehearsal_all",
         cells="grid",  # the candidate for the default: measured on every cell, as the default is
+    ),
+    Method(
+        "labelgrow + rehearsal on raw text of every scored language, parent types may refine, 2 epochs",
+        "rehearsal-parents-2ep",
+        {"rehearsal_parents": True, "epochs": 2.0},
+        rehearsal="rehearsal_all",
+        cells="first",
     ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
@@ -120,7 +126,7 @@ METHODS = [
 def prepare(args, out: Path) -> dict[str, Any]:
     shared = Path(args.shared) / "datasets"
     data = out / "data"
-    keys = ("teacher", "new", "retention", "new_eval", "rehearsal", "rehearsal_all")
+    keys = ("teacher", "new", "retention", "new_eval", "rehearsal")
     files: dict[str, Any] = {key: [] for key in keys}
     files["teacher"] = wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences)
     files["retention"] = wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences)
@@ -134,10 +140,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
         # sample than the annotated one, which it includes or not by chance
         adapt = subset(multiconer, args.adapt_sentences, 6)
         files.setdefault("adapt_raw", []).append(write(data / "adapt" / lang / "train.txt", adapt))
-    # the user's own raw text in every language they keep (es/fr/ru have no train split here: dev, never test)
-    files["rehearsal_all"] = wikiann_rehearsal(
-        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
-    )
     files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = files["new_eval_map"] = write_map(data / "facility-only.tsv", FACILITY_ONLY, types)

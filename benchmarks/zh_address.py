@@ -33,7 +33,6 @@ from harness.corpora import ADDRESS_OLD_TYPES_MAP, RETENTION_LANGS, WIKIANN_TRAI
 from harness.data import (
     source_types,
     subset,
-    wikiann_rehearsal,
     wikiann_retention,
     wikiann_teacher_data,
     write,
@@ -69,9 +68,6 @@ def prepare(args, out: Path) -> dict[str, Any]:
     # labelgrow adapt's raw text: every training address (never a test one), tags ignored -- what a user has
     # unlabelled, the annotated few included
     files["adapt_raw"] = [address / "train.txt"]
-    files["rehearsal_all"] = wikiann_rehearsal(
-        shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences
-    )
     types = source_types(files["new"] + files["new_eval"])
     files["new_map"] = write_map(data / "new-types-only.tsv", NEW, types)
     files["new_eval_map"] = files["full_map"] = write_map(data / "scored.tsv", SCORED, types)

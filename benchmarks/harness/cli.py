@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from harness import render
+from harness.data import rehearsal_files
 from harness.protocol import Scenario
 from harness.runs import ROOT, Progress, interpolate_once, train_once, trained_by
 from harness.scoring import evaluate, load_sets, mean, model_tags, repeated_copies, throughput
@@ -192,7 +193,7 @@ def grow(scenario: Scenario, args, files: dict[str, Any], teacher: str, method, 
         **method.options,
     }
     if method.rehearsal:
-        config["rehearsal"] = [str(p) for p in files[method.rehearsal]]
+        config["rehearsal"] = rehearsal_files(files, method.rehearsal, args)
     config.update({option: str(files[key]) for option, key in method.file_options.items()})
     return train_once(config, f"{method.name} ({cell.parent.name}, seed {seed})", args.reuse_other_code)
 

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from harness.corpora import RETENTION_LANGS, WIKIANN_TRAIN_LANGS
+
 
 def sentences(path: Path) -> list[str]:
     """Blank-line separated blocks of a CoNLL file."""
@@ -75,6 +77,20 @@ def wikiann_teacher_data(shared: Path, out: Path, langs: Iterable[str], n: int) 
         write(out / "data" / "teacher" / lang / "train.txt", subset(shared / "wikiann" / lang / "train.txt", n, 1))
         for lang in langs
     ]
+
+
+REHEARSAL_ALL = "rehearsal_all"  # the files key of harness.protocol.REHEARSAL_ALL's text
+
+
+def rehearsal_files(files: dict, key: str, args) -> list[str]:
+    """A method's rehearsal text, ``files[key]``. The raw WikiANN text of every scored language (``rehearsal_all``)
+    is written here the first time a method asks for it, so that no scenario has to prepare it (and none that runs
+    no such method pays for it): ``args.rehearsal_sentences`` per language under ``args.out``."""
+    if key == REHEARSAL_ALL and key not in files:
+        shared = Path(args.shared) / "datasets"
+        out = Path(args.out)
+        files[key] = wikiann_rehearsal(shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences)
+    return [str(p) for p in files[key]]
 
 
 def wikiann_retention(shared: Path, out: Path, langs: Iterable[str], n: int) -> list[Path]:
