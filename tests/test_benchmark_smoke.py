@@ -604,3 +604,39 @@ def test_a_finished_run_asked_for_by_another_spelling_of_its_paths_is_reused(tmp
     other = {**stamp, "train": [str(tmp_path / "data" / "other.txt")]}  # another file: not the same run
     assert not finished(run, other)
     assert changed_settings(run, other) == f"train: ['data/train.txt'] -> ['{tmp_path}/data/other.txt']"
+
+
+def test_decoding_variants_lower_only_the_new_labels(monkeypatch):
+    """benchmarks/decoding_variants.py: the bias and the parent gate move the new labels' log-probabilities and
+    nothing else; a word without sub-words (O with certainty) is left alone; the parent mass is the parents' share
+    of the renormalised old slice."""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from decoding_variants import adjusted, parent_mass
+
+    old = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    logits = np.log(np.array([[0.5, 0.1, 0.1, 0.2, 0.1], [0.2, 0.2, 0.2, 0.2, 0.2]]))
+    assert np.allclose(parent_mass(logits + 3.0, old, {"LOC"}), [0.3, 0.4])  # unnormalised input, same shares
+    student = np.array([[-1.0, -2.0, -3.0, -4.0, -5.0, -0.5, -6.0], [0.0, *[-np.inf] * 6]])
+    out = adjusted(student, [5, 6], bias=1.0, gate=np.array([-0.5, -0.5]))
+    assert np.array_equal(out[0], [-1.0, -2.0, -3.0, -4.0, -5.0, -2.0, -7.5])
+    assert np.array_equal(out[1], student[1])
+
+
+def test_decoding_variants_runs_on_a_tiny_grown_model(tokenizer, teacher_dir, data_dir, tmp_path):
+    from tests.tiny_models import OLD_LABELS, build_token_classifier
+
+    grown = tmp_path / "grown"
+    build_token_classifier(grown, tokenizer, labels=[*OLD_LABELS, "B-FACILITY", "I-FACILITY"], seed=1)
+    out = tmp_path / "variants.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "decoding_variants.py"), "--model", str(grown)]
+    cmd += ["--teacher", str(teacher_dir), "--data", str(data_dir), "--trained", "en", "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert list(results)[:2] == ["labelgrow (bio)", "new-label bias 0.5"] and len(results) == 10
+    plain = results["labelgrow (bio)"]
+    assert set(plain["languages"]) == {"en", "de", "zh"}
+    assert plain["all"]["support"] == 5  # the FACILITY entities of tests.tiny_models.TRAIN
+    assert plain["trained"]["support"] == 2 and plain["others"]["support"] == 3
