@@ -80,11 +80,18 @@ METHODS = [
         cells="grid",  # the candidate for the default: measured on every cell, as the default is
     ),
     Method(
+        "labelgrow + rehearsal on raw text of every scored language, 2 epochs",
+        "rehearsal-all-2ep",
+        {"epochs": 2.0},
+        rehearsal="rehearsal_all",
+        cells="first",
+    ),
+    Method(
         "labelgrow + rehearsal on raw text of every scored language, parent types may refine, 2 epochs",
         "rehearsal-parents-2ep",
         {"rehearsal_parents": True, "epochs": 2.0},
         rehearsal="rehearsal_all",
-        cells="first",
+        cells="grid",  # the candidate at the default-2ep budget: on every cell, as default-2ep
     ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
