@@ -68,7 +68,7 @@ def main() -> None:
     from labelgrow.decoding import allowed_transitions, bio_viterbi
     from labelgrow.inference import word_log_probs
     from labelgrow.labels import LabelMap, parse_parents
-    from labelgrow.metrics import Counts, count_entities, prf
+    from labelgrow.metrics import ALL, Counts, language_counts, prf
     from labelgrow.modeling import load_config, load_token_classifier, load_tokenizer
 
     files = [str(f) for d in args.data for f in (data_files(Path(d)) if Path(d).is_dir() else [Path(d)])]
@@ -92,25 +92,28 @@ def main() -> None:
     variants.update({f"parent gate {g}, teacher": {"gate": g, "source": "teacher"} for g in GATES})
     results = {}
     for name, v in variants.items():
-        per_lang: dict[str, Counts] = {}
-        for sentence, s, t in zip(sentences, student.matrices, teacher.matrices, strict=True):
+        predicted = []
+        for s, t in zip(student.matrices, teacher.matrices, strict=True):
             gate = None
             if v.get("gate"):
                 slice_ = s[:, : len(old)] if v["source"] == "student" else t
                 gate = v["gate"] * np.log(parent_mass(slice_, old, parents))
             matrix = adjusted(s, new_ids, v.get("bias", 0.0), gate)
-            tags = [labels[k] for k in bio_viterbi(matrix, start, transition)]
-            counts = count_entities(sentence.tags, tags)
-            total = per_lang.setdefault(sentence.lang, Counts())
-            for kind in new_types:
-                total.add(counts.get(kind, Counts()))
-        scores = {lang: prf(c) for lang, c in sorted(per_lang.items())}
+            predicted.append([labels[k] for k in bio_viterbi(matrix, start, transition)])
+        counts = language_counts(sentences, predicted)  # {language: {type: Counts}}, and "all"
 
-        def pooled(langs: list[str], scores=scores, per_lang=per_lang) -> dict[str, float]:
-            c = Counts()
+        def new_type_counts(langs: list[str], counts=counts) -> Counts:
+            total = Counts()
             for lang in langs:
-                c.add(per_lang[lang])
-            return {"f1_mean": float(np.mean([scores[lang]["f1"] for lang in langs])), **prf(c)}
+                for kind in new_types:
+                    total.add(counts[lang].get(kind, Counts()))
+            return total
+
+        scores = {lang: prf(new_type_counts([lang])) for lang in sorted(counts) if lang != ALL}
+
+        def pooled(langs: list[str], scores=scores) -> dict[str, float]:
+            mean = float(np.mean([scores[lang]["f1"] for lang in langs]))
+            return {"f1_mean": mean, **prf(new_type_counts(langs))}
 
         trained = [lang for lang in scores if lang in args.trained]
         others = [lang for lang in scores if lang not in args.trained]
