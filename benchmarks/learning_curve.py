@@ -39,6 +39,7 @@ from harness.corpora import (
     to,
 )
 from harness.data import (
+    REHEARSAL_ALL_FILES,
     multiconer_dev,
     rehearsal_files,
     sentences,
@@ -58,7 +59,9 @@ FRESH = Method("fresh model from the encoder (no teacher)", "fresh", {"freeze_la
 SHORT = Method("labelgrow default without --min-steps (3 epochs)", "short", {"min_steps": 0})
 # a user with few annotated sentences usually has plenty of raw text: WikiANN sentences of every scored language,
 # parent-aware where the new type has parents (FACILITY: --rehearsal-parents, as on wikiann→facility)
-REHEARSAL = Method("labelgrow + rehearsal on raw text of every scored language", "rehearsal", rehearsal="rehearsal_all")
+REHEARSAL = Method(
+    "labelgrow + rehearsal on raw text of every scored language", "rehearsal", rehearsal=REHEARSAL_ALL_FILES
+)
 METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL]
 SOURCES = {  # new type -> (its source types, where it is trained and scored)
     "FACILITY": {"types": FACILITY_TYPES, "corpus": "multiconer2", "scored_on": MULTICONER_LANGS},

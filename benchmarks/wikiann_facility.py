@@ -35,6 +35,7 @@ from harness.corpora import (
     to,
 )
 from harness.data import (
+    REHEARSAL_ALL_FILES,
     entity_words,
     multiconer_dev,
     source_types,
@@ -71,28 +72,28 @@ METHODS = [
     Method(
         "labelgrow + rehearsal on raw text of every scored language",
         "rehearsal-all",
-        rehearsal="rehearsal_all",
+        rehearsal=REHEARSAL_ALL_FILES,
         cells="first",
     ),
     Method(
         "labelgrow + rehearsal on raw text of every scored language, parent types may refine",
         "rehearsal-parents",
         {"rehearsal_parents": True},
-        rehearsal="rehearsal_all",
+        rehearsal=REHEARSAL_ALL_FILES,
         cells="grid",  # the candidate for the default: measured on every cell, as the default is
     ),
     Method(
         "labelgrow + rehearsal on raw text of every scored language, 2 epochs",
         "rehearsal-all-2ep",
         {"epochs": 2.0},
-        rehearsal="rehearsal_all",
+        rehearsal=REHEARSAL_ALL_FILES,
         cells="first",
     ),
     Method(
         "labelgrow + rehearsal on raw text of every scored language, parent types may refine, 2 epochs",
         "rehearsal-parents-2ep",
         {"rehearsal_parents": True, "epochs": 2.0},
-        rehearsal="rehearsal_all",
+        rehearsal=REHEARSAL_ALL_FILES,
         cells="grid",  # the candidate at the default-2ep budget: on every cell, as default-2ep
     ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),

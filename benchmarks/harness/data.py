@@ -79,14 +79,14 @@ def wikiann_teacher_data(shared: Path, out: Path, langs: Iterable[str], n: int) 
     ]
 
 
-REHEARSAL_ALL = "rehearsal_all"  # the files key of harness.protocol.REHEARSAL_ALL's text
+REHEARSAL_ALL_FILES = "rehearsal_all"  # a scenario's files key: what ``rehearsal_files`` writes on demand
 
 
 def rehearsal_files(files: dict, key: str, args) -> list[str]:
     """A method's rehearsal text, ``files[key]``. The raw WikiANN text of every scored language (``rehearsal_all``)
     is written here the first time a method asks for it, so that no scenario has to prepare it (and none that runs
     no such method pays for it): ``args.rehearsal_sentences`` per language under ``args.out``."""
-    if key == REHEARSAL_ALL and key not in files:
+    if key == REHEARSAL_ALL_FILES and key not in files:
         shared = Path(args.shared) / "datasets"
         out = Path(args.out)
         files[key] = wikiann_rehearsal(shared, out, RETENTION_LANGS, WIKIANN_TRAIN_LANGS, args.rehearsal_sentences)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.corpora import MULTICONER_LANGS, RETENTION_LANGS
+from harness.data import REHEARSAL_ALL_FILES
 
 CELLS = ("grid", "per-teacher", "first")
 
@@ -76,8 +77,8 @@ class Scenario:
 NAIVE = Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"}, cells="first")
 DEFAULT = Method("labelgrow default", "default", {}, cells="grid")
 FULL_DATA = Method("labelgrow, fully annotated new data", "full", {}, full_data=True, cells="first")
-# the default plus raw WikiANN text of every scored language (the scenario's "rehearsal_all" files, from
-# harness.data.wikiann_rehearsal): what keeps the old labels where the new data is short text of another domain
+# the default plus raw WikiANN text of every scored language (written on demand by harness.data.rehearsal_files):
+# what keeps the old labels where the new data is short text of another domain
 REHEARSAL_ALL = Method(
-    "labelgrow + rehearsal on raw text of every scored language", "rehearsal-all", rehearsal="rehearsal_all"
+    "labelgrow + rehearsal on raw text of every scored language", "rehearsal-all", rehearsal=REHEARSAL_ALL_FILES
 )
