@@ -96,6 +96,15 @@ METHODS = [
         rehearsal=REHEARSAL_ALL_FILES,
         cells="grid",  # the candidate at the default-2ep budget: on every cell, as default-2ep
     ),
+    # the teacher's near-ties (the Russian comma names) tip under soft KD even on rehearsal text that holds them:
+    # its confident label as a hard target there, the child type allowed, annotated O left strict
+    Method(
+        "labelgrow + rehearsal (parents may refine) with the teacher's labels on it, 2 epochs",
+        "rehearsal-pseudo-2ep",
+        {"rehearsal_parents": True, "epochs": 2.0, "pseudo_label_threshold": 0.5, "pseudo_label_scope": "rehearsal"},
+        rehearsal=REHEARSAL_ALL_FILES,
+        cells="grid",
+    ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),

@@ -35,6 +35,13 @@ class NewRowsFrom(Choice):
     PARENT = "parent"
 
 
+class PseudoLabelScope(Choice):
+    """Which gold-O words may take the teacher's label as a pseudo-label (labelgrow/losses.py)."""
+
+    ALL = "all"
+    REHEARSAL = "rehearsal"
+
+
 class KdTarget(Choice):
     """What the distillation term compares (labelgrow/losses.py)."""
 
@@ -94,6 +101,7 @@ UnlabelledFormat = Choice("UnlabelledFormat", [(v.upper(), v) for v in UNLABELLE
 
 KD_MODES = tuple(m.value for m in KdMode)
 KD_TARGETS = tuple(m.value for m in KdTarget)
+PSEUDO_LABEL_SCOPES = tuple(m.value for m in PseudoLabelScope)
 TEACHER_PRECISIONS = tuple(m.value for m in TeacherPrecision)
 SCORE_MODES = tuple(m.value for m in ScoreMode)
 DECODINGS = tuple(m.value for m in Decoding)
@@ -248,6 +256,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     kd: str = "o-aware"
     kd_target: str = "old-slice"
     pseudo_label_threshold: float = 0.0
+    pseudo_label_scope: str = "all"  # all gold-O words, or only --rehearsal text (annotated O stays "not new")
     rehearsal: list[Any] = field(default_factory=list)  # text without the new types: KD + "not new" on every word
     rehearsal_parents: bool = False  # on rehearsal words the teacher tags with a --parent type, allow the child
     label_all_subwords: bool = False
@@ -297,6 +306,12 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
         _check(
             0.0 <= self.pseudo_label_threshold <= 1.0,
             f"--pseudo-label-threshold must be in [0, 1] (0: off), not {self.pseudo_label_threshold}",
+        )
+        self.pseudo_label_scope = choice(self.pseudo_label_scope, PseudoLabelScope, "--pseudo-label-scope")
+        _check(
+            self.pseudo_label_scope == "all" or (bool(self.rehearsal) and self.pseudo_label_threshold > 0),
+            "--pseudo-label-scope rehearsal gives pseudo-labels on --rehearsal text only: give --rehearsal and "
+            "--pseudo-label-threshold > 0",
         )
         self.check_runtime()
         self.check_languages()

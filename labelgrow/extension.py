@@ -358,10 +358,11 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
         labels.outside_id,
         args.kd_target,
         labels.refinements(planned.parents) if args.rehearsal_parents else (),
+        args.pseudo_label_scope,
     )
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     features = as_features(windows)
-    if loss_config.refinements:  # the loss tells rehearsal text from annotated text
+    if loss_config.refinements or loss_config.pseudo_label_scope == "rehearsal":  # rehearsal text or annotated?
         first_rehearsal = len(planned.train.sentences) - planned.rehearsal_sentences
         for feature, window in zip(features, windows, strict=True):
             feature["rehearsal"] = window.sentence >= first_rehearsal
@@ -455,6 +456,7 @@ def loss_record(args: ExtendArguments, loss) -> dict[str, Any]:
         "alpha": args.kd_alpha,
         "temperature": args.kd_temperature,
         "pseudo_label_threshold": args.pseudo_label_threshold,
+        "pseudo_label_scope": args.pseudo_label_scope,
         "description": describe_loss(loss),
     }
 

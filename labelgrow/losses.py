@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from labelgrow.configuration import KD_MODES, KD_TARGETS
+from labelgrow.configuration import KD_MODES, KD_TARGETS, PSEUDO_LABEL_SCOPES
 
 IGNORE_INDEX = -100
 
@@ -43,6 +43,10 @@ class LossConfig:
     # for the new types) whose teacher label is the old id, the new id is allowed too: "not new" would there deny a
     # refinement (a stadium WikiANN calls ORG may be a FACILITY). Annotated gold-O words keep the strict "not new".
     refinements: tuple[tuple[int, int], ...] = ()
+    # where pseudo-labels apply: "all" gold-O words, or "rehearsal" text only (annotated gold O keeps "not new"):
+    # rehearsal text is the teacher's kind of text, where its label is what the user wants kept -- near-ties
+    # included, which soft KD at T = 2 lets tip (docs/method.md)
+    pseudo_label_scope: str = "all"
     # compress --hidden-kd: weight of the hidden-state term (mean 1 - cosine between the student's layers and the
     # teacher layers they were copied from, on every scored word); 0 = off
     hidden_weight: float = 0.0
@@ -58,6 +62,10 @@ class LossConfig:
             raise ValueError(f"--kd-target must be one of {', '.join(KD_TARGETS)}, not {self.kd_target!r}")
         if not 0.0 <= self.pseudo_label_threshold <= 1.0:
             raise ValueError(f"--pseudo-label-threshold must be in [0, 1], not {self.pseudo_label_threshold}")
+        if self.pseudo_label_scope not in PSEUDO_LABEL_SCOPES:
+            raise ValueError(
+                f"--pseudo-label-scope must be one of {', '.join(PSEUDO_LABEL_SCOPES)}, not {self.pseudo_label_scope!r}"
+            )
         if self.hidden_weight < 0:
             raise ValueError(f"--hidden-kd must be >= 0, not {self.hidden_weight}")
         bad = [(o, n) for o, n in self.refinements if not (0 <= o < self.num_old <= n)]
@@ -78,9 +86,10 @@ def describe_loss(config: LossConfig) -> str:
         return "CE on all words, no teacher (naive fine-tuning)"
     if config.mode == "seed":
         return f"CE on all words plus {kd} of every word"
+    where = " of --rehearsal text" if config.pseudo_label_scope == "rehearsal" else ""
     pseudo = (
         f"CE towards the teacher's old label where its probability is >= {config.pseudo_label_threshold} "
-        "(pseudo-labels), else "
+        f"(pseudo-labels{where}), else "
         if config.pseudo_label_threshold > 0
         else ""
     )
@@ -137,16 +146,37 @@ def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
     return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
 
 
+def _children(logits: torch.Tensor, teacher_label: torch.Tensor, refinements: tuple[tuple[int, int], ...]):
+    """[N, C] bool: the new labels that refine the teacher's label of each word."""
+    allowed = torch.zeros_like(logits, dtype=torch.bool)
+    for old_id, new_id in refinements:
+        allowed[:, new_id] |= teacher_label == old_id
+    return allowed
+
+
+def _allowed_ce(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Per-word -log of the summed probability of the ``allowed`` labels [N]."""
+    return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=-1)
+
+
 def refinement_ce(
     logits: torch.Tensor, teacher_label: torch.Tensor, num_old: int, refinements: tuple[tuple[int, int], ...]
 ) -> torch.Tensor:
     """Per-word -log P(O, any old label, or a new label that refines the teacher's label here) [N]: "not new",
     except that a new type may take a word its parent type holds. With no refinement it is ``unbiased_outside_ce``."""
-    allowed = torch.zeros_like(logits, dtype=torch.bool)
+    allowed = _children(logits, teacher_label, refinements)
     allowed[:, :num_old] = True
-    for old_id, new_id in refinements:
-        allowed[:, new_id] |= teacher_label == old_id
-    return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=-1)
+    return _allowed_ce(logits, allowed)
+
+
+def pseudo_label_ce(
+    logits: torch.Tensor, teacher_label: torch.Tensor, refinements: tuple[tuple[int, int], ...]
+) -> torch.Tensor:
+    """Per-word -log P(the teacher's label, or a new label that refines it) [N]: a pseudo-label on rehearsal text,
+    where a new type may still take what its parent holds. With no refinement it is CE towards the teacher's label."""
+    allowed = _children(logits, teacher_label, refinements)
+    allowed[torch.arange(len(logits)), teacher_label] = True
+    return _allowed_ce(logits, allowed)
 
 
 def compute_loss(
@@ -188,18 +218,27 @@ def compute_loss(
             kd_per_word = kd_all
         else:  # o-aware
             outside = gold == config.outside_id
-            target = gold.clone()
-            if config.pseudo_label_threshold > 0:
-                confidence, teacher_label = teacher.softmax(-1).max(-1)
-                pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
-                target[pseudo] = teacher_label[pseudo]
-            full_ce = F.cross_entropy(student, target, reduction="none")
-            not_new = unbiased_outside_ce(student, config.num_old)
-            if config.refinements and rehearsal is not None:
+            confidence, teacher_label = teacher.softmax(-1).max(-1)
+            if rehearsal is not None:
                 on_rehearsal = rehearsal.to(labels.device)[:, None].expand_as(labels)[scored]
-                relaxed = refinement_ce(student, teacher.argmax(-1), config.num_old, config.refinements)
-                not_new = torch.where(on_rehearsal, relaxed, not_new)
-            ce_per_word = torch.where(outside & ~pseudo, not_new, full_ce)
+            else:
+                on_rehearsal = torch.zeros_like(outside)
+            refine = on_rehearsal if config.refinements else torch.zeros_like(outside)
+            if config.pseudo_label_threshold > 0:
+                pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
+                if config.pseudo_label_scope == "rehearsal":
+                    pseudo &= on_rehearsal
+            gold_ce = F.cross_entropy(student, gold, reduction="none")
+            pseudo_ce = torch.where(
+                refine,
+                pseudo_label_ce(student, teacher_label, config.refinements),
+                F.cross_entropy(student, teacher_label, reduction="none"),
+            )
+            not_new = unbiased_outside_ce(student, config.num_old)
+            if config.refinements:
+                relaxed = refinement_ce(student, teacher_label, config.num_old, config.refinements)
+                not_new = torch.where(refine, relaxed, not_new)
+            ce_per_word = torch.where(outside, torch.where(pseudo, pseudo_ce, not_new), gold_ce)
             kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
     per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
     hidden_per_word = None

@@ -271,6 +271,10 @@ def test_rehearsal_parents_flag_the_rehearsal_inputs_and_relax_the_loss(teacher_
     plain = ExtendArguments(**settings)
     strict = build_models(plain, plan(plain), PartialState(cpu=True), tmp_path)
     assert strict.loss_config.refinements == () and "rehearsal" not in strict.features[0]
+    scoped = ExtendArguments(**settings, pseudo_label_threshold=0.5, pseudo_label_scope="rehearsal")
+    pseudo = build_models(scoped, plan(scoped), PartialState(cpu=True), tmp_path / "scoped")
+    assert pseudo.loss_config.pseudo_label_scope == "rehearsal" and pseudo.loss_config.refinements == ()
+    assert [f["rehearsal"] for f in pseudo.features] == [False] * 6 + [True] * 2
 
 
 def test_extend_without_rehearsal_text_says_what_it_risks_and_with_it_does_not(teacher_dir, data_dir, tmp_path, caplog):

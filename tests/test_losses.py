@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from labelgrow.losses import LossConfig, compute_loss
+from labelgrow.losses import LossConfig, compute_loss, describe_loss
 
 # 3 labels: O (old, id 0), B-PER (old, id 1), B-NEW (new, id 2). num_old = 2.
 LOGITS = torch.tensor([[[2.0, 0.5, 0.0], [0.0, 1.0, 3.0], [1.0, 1.0, 1.0], [9.0, -9.0, 9.0]]])
@@ -125,7 +125,6 @@ def test_config_validation(kw, message):
 
 
 def test_the_loss_description_says_what_is_used():
-    from labelgrow.losses import describe_loss
 
     assert "pseudo-labels" in describe_loss(config("o-aware", pseudo_label_threshold=0.5))
     assert ">= 0.5" in describe_loss(config("o-aware", pseudo_label_threshold=0.5))
@@ -264,6 +263,29 @@ def test_rehearsal_parents_allow_the_child_where_the_teacher_gives_the_parent_on
     for flags, refinements in [(None, REFINES), (torch.tensor([True, False]), ())]:  # no flags, or no parents
         plain = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, r_config(refinements), flags)
         assert plain.loss.item() == pytest.approx(sum(strict) / 3, rel=1e-6)
+
+
+def test_pseudo_labels_on_rehearsal_text_only_allow_the_child_of_the_teachers_label():
+    """--pseudo-label-scope rehearsal: on rehearsal words the teacher's confident label is the target (B-ORG
+    p = e^3 / (e^3 + 2) = 0.91, I-ORG 0.96), its child type allowed with --rehearsal-parents; annotated gold O keeps
+    the strict "not new"."""
+    rows, flags = R_LOGITS.tolist(), torch.tensor([True, False])
+    scoped = {"pseudo_label_threshold": 0.5, "pseudo_label_scope": "rehearsal"}
+    out = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, LossConfig(**vars(r_config()) | scoped), flags)
+    expected = [allowed_ce(rows[0][0], [1, 3]), allowed_ce(rows[0][1], [2, 4]), allowed_ce(rows[1][0], [0, 1, 2])]
+    assert out.pseudo_labels == 2 and out.loss.item() == pytest.approx(sum(expected) / 3, rel=1e-6)
+    # no parents declared: CE towards the teacher's label itself
+    strict = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, LossConfig(**vars(r_config(())) | scoped), flags)
+    plain = [ce(rows[0][0], 1), ce(rows[0][1], 2), expected[2]]
+    assert strict.loss.item() == pytest.approx(sum(plain) / 3, rel=1e-6)
+    # scope "all": the annotated word takes the teacher's label too, strictly (its O was looked at by an annotator)
+    everywhere = LossConfig(**vars(r_config()) | scoped | {"pseudo_label_scope": "all"})
+    out = compute_loss(R_LOGITS, R_LABELS, R_TEACHER, everywhere, flags)
+    assert out.pseudo_labels == 3
+    assert out.loss.item() == pytest.approx((expected[0] + expected[1] + ce(rows[1][0], 1)) / 3, rel=1e-6)
+    assert "pseudo-labels of --rehearsal text" in describe_loss(LossConfig(**vars(r_config()) | scoped))
+    with pytest.raises(ValueError, match="--pseudo-label-scope must be one of all, rehearsal"):
+        LossConfig(pseudo_label_scope="gold")
 
 
 def test_refinements_must_map_old_labels_to_new_ones():

@@ -48,7 +48,14 @@ from labelgrow.cli.options import (
     WarmupRatioOption,
     WeightDecayOption,
 )
-from labelgrow.configuration import ExtendArguments, KdMode, KdTarget, NewRowsFrom, TeacherPrecision  # light: no torch
+from labelgrow.configuration import (  # light: no torch
+    ExtendArguments,
+    KdMode,
+    KdTarget,
+    NewRowsFrom,
+    PseudoLabelScope,
+    TeacherPrecision,
+)
 
 
 def _layers(value: str | int) -> str | int:
@@ -183,6 +190,14 @@ def extend_command(
             rich_help_panel=DISTILLATION,
         ),
     ] = 0.0,
+    pseudo_label_scope: Annotated[
+        PseudoLabelScope,
+        typer.Option(
+            help="Where pseudo-labels apply: all gold-O words, or only --rehearsal text (annotated O keeps 'not a "
+            "new type'; with --rehearsal-parents the child type is allowed too).",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = PseudoLabelScope.ALL,
     teacher_cache: Annotated[
         bool,
         typer.Option(
