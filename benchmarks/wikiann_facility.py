@@ -121,6 +121,13 @@ METHODS = [
         adapt="adapt_raw",
         cells="first",
     ),
+    Method(
+        "labelgrow default, 2 epochs, on the teacher adapted to MultiCoNER text",
+        "adapted-2ep",
+        {"epochs": 2.0},
+        adapt="adapt_raw",
+        cells="first",
+    ),
     FULL_DATA,
     # the cheap baselines of issue 12, on each teacher: only the two new rows train (a linear probe on the frozen
     # model), at the default head LR and at the larger ones a linear probe usually wants; weight averaging (WiSE-FT)
