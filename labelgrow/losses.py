@@ -146,7 +146,9 @@ def unbiased_outside_ce(logits: torch.Tensor, num_old: int) -> torch.Tensor:
     return torch.logsumexp(logits, dim=-1) - torch.logsumexp(logits[:, :num_old], dim=-1)
 
 
-def _children(logits: torch.Tensor, teacher_label: torch.Tensor, refinements: tuple[tuple[int, int], ...]):
+def _children(
+    logits: torch.Tensor, teacher_label: torch.Tensor, refinements: tuple[tuple[int, int], ...]
+) -> torch.Tensor:
     """[N, C] bool: the new labels that refine the teacher's label of each word."""
     allowed = torch.zeros_like(logits, dtype=torch.bool)
     for old_id, new_id in refinements:
