@@ -220,27 +220,28 @@ def compute_loss(
             kd_per_word = kd_all
         else:  # o-aware
             outside = gold == config.outside_id
-            confidence, teacher_label = teacher.softmax(-1).max(-1)
+            teacher_label = teacher.argmax(-1)
             if rehearsal is not None:
                 on_rehearsal = rehearsal.to(labels.device)[:, None].expand_as(labels)[scored]
             else:
                 on_rehearsal = torch.zeros_like(outside)
             refine = on_rehearsal if config.refinements else torch.zeros_like(outside)
-            if config.pseudo_label_threshold > 0:
-                pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
-                if config.pseudo_label_scope == "rehearsal":
-                    pseudo &= on_rehearsal
-            gold_ce = F.cross_entropy(student, gold, reduction="none")
-            pseudo_ce = torch.where(
-                refine,
-                pseudo_label_ce(student, teacher_label, config.refinements),
-                F.cross_entropy(student, teacher_label, reduction="none"),
-            )
             not_new = unbiased_outside_ce(student, config.num_old)
             if config.refinements:
                 relaxed = refinement_ce(student, teacher_label, config.num_old, config.refinements)
                 not_new = torch.where(refine, relaxed, not_new)
-            ce_per_word = torch.where(outside, torch.where(pseudo, pseudo_ce, not_new), gold_ce)
+            ce_per_word = torch.where(outside, not_new, F.cross_entropy(student, gold, reduction="none"))
+            if config.pseudo_label_threshold > 0:
+                confidence = teacher.softmax(-1).amax(-1)
+                pseudo = outside & (teacher_label != config.outside_id) & (confidence >= config.pseudo_label_threshold)
+                if config.pseudo_label_scope == "rehearsal":
+                    pseudo &= on_rehearsal
+                pseudo_ce = torch.where(
+                    refine,
+                    pseudo_label_ce(student, teacher_label, config.refinements),
+                    F.cross_entropy(student, teacher_label, reduction="none"),
+                )
+                ce_per_word = torch.where(pseudo, pseudo_ce, ce_per_word)
             kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
     per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
     hidden_per_word = None
