@@ -388,6 +388,15 @@ class InferenceArguments(RuntimeArguments):
         self.check_runtime()
 
 
+# the teacher's probability of its own tag below which one of its entities is a near-tie: a change there is counted
+# apart in the change report (eval, diff), as the student may tip it either way (docs/method.md, section 5)
+UNSURE_BELOW = 0.6
+
+
+def check_unsure_below(value: float) -> None:
+    _check(0.0 <= value <= 1.0, f"--teacher-unsure-below must be in [0, 1] (0: off), not {value}")
+
+
 @dataclass(kw_only=True)
 class EvalArguments(InferenceArguments, LanguageArguments):
     """Everything ``labelgrow eval`` needs."""
@@ -400,11 +409,13 @@ class EvalArguments(InferenceArguments, LanguageArguments):
     mode: str = "conlleval"
     unknown_as_o: bool = False
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: score refinements as kept, too
+    teacher_unsure_below: float = UNSURE_BELOW
 
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one file or directory to score")
         self.mode = choice(self.mode, ScoreMode, "--mode")
+        check_unsure_below(self.teacher_unsure_below)
         self.check_inference()
         self.check_languages()
         check_label_map(self.label_map)

@@ -12,7 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import InferenceArguments, LanguageArguments, UnlabelledFormat, _as_list, _check, choice
+from labelgrow.configuration import (
+    UNSURE_BELOW,
+    InferenceArguments,
+    LanguageArguments,
+    UnlabelledFormat,
+    _as_list,
+    _check,
+    check_unsure_below,
+    choice,
+)
 from labelgrow.data import read_unlabelled
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
@@ -30,12 +39,14 @@ class DiffArguments(InferenceArguments, LanguageArguments):
     format: str = "auto"
     report: str | None = None
     examples: int = 3
+    teacher_unsure_below: float = UNSURE_BELOW
 
     def __post_init__(self) -> None:
         self.data = _as_list(self.data)
         _check(bool(self.data), "--data is required: give at least one text or CoNLL file (or a directory)")
         self.format = choice(self.format, UnlabelledFormat, "--format")
         _check(self.examples >= 0, f"--examples must be >= 0, not {self.examples}")
+        check_unsure_below(self.teacher_unsure_below)
         self.check_inference()
         self.check_languages()
 
@@ -90,7 +101,17 @@ def run_diff(args: DiffArguments) -> DiffResult:
             "languages": sorted({s.lang for s in sentences}),
             "languages_detected": detected,
         },
-        changes=change_report(sentences, teacher.tags, model.tags, old, new, False, examples=args.examples),
+        changes=change_report(
+            sentences,
+            teacher.tags,
+            model.tags,
+            old,
+            new,
+            False,
+            examples=args.examples,
+            teacher_scores=teacher.scores,
+            unsure_below=args.teacher_unsure_below,
+        ),
     )
     if args.report and state.is_main_process:
         from labelgrow.report import diff_markdown

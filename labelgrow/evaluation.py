@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import EvalArguments, InferenceArguments
+from labelgrow.configuration import UNSURE_BELOW, EvalArguments, InferenceArguments
 from labelgrow.data import Corpus, Sentence
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import OUTSIDE, check_parents, entity_types, parse_parents
@@ -23,10 +23,12 @@ from labelgrow.outputs import read_run_record
 
 @dataclass
 class ModelTags:
-    """A model's tags for every sentence of a corpus, and how long the forward passes took."""
+    """A model's tags for every sentence of a corpus, the probability of each, and how long the forward passes
+    took."""
 
     tags: list[list[str]]
     seconds: float
+    scores: list[list[float]] = field(default_factory=list)
 
 
 def predict_corpus(
@@ -60,7 +62,7 @@ def predict_corpus(
     )
     seconds = time.perf_counter() - start
     del model
-    return ModelTags([p.tags for p in found], seconds)
+    return ModelTags([p.tags for p in found], seconds, [p.scores for p in found])
 
 
 def measure_models(
@@ -250,7 +252,15 @@ def run_eval(args: EvalArguments) -> EvalResult:
     )
     if args.teacher and teacher_labels is not None:
         teacher = predict_corpus(args.teacher, corpus.sentences, desc="teacher", option="--teacher", **run_kwargs)
-        compare_with_teacher(corpus.sentences, predicted.tags, teacher.tags, teacher_labels, result)
+        compare_with_teacher(
+            corpus.sentences,
+            predicted.tags,
+            teacher.tags,
+            teacher_labels,
+            result,
+            teacher.scores,
+            args.teacher_unsure_below,
+        )
     if args.report and state.is_main_process:
         from labelgrow.report import write_report
 
@@ -265,15 +275,28 @@ def compare_with_teacher(
     teacher_tags: Sequence[Sequence[str]],
     teacher_labels: Sequence[str],
     result: EvalResult,
+    teacher_probabilities: Sequence[Sequence[float]] | None = None,
+    unsure_below: float = UNSURE_BELOW,
 ) -> None:
     """Fill in the teacher's scores, forgetting (plain, and with each refinement into a ``--parent`` type counted as
-    kept) and the change report of a model's ``result`` on gold ``sentences``."""
+    kept) and the change report of a model's ``result`` on gold ``sentences`` (with the teacher's near-ties counted
+    apart given ``teacher_probabilities``, the probability of each of its tags)."""
     mode, old_types, new_types, parents = result.mode, result.old_types, result.new_types, result.parents
     gold_for_teacher = teacher_gold(sentences, set(teacher_labels))
     teacher_old = [t for t in entity_types(teacher_labels) if t in old_types]
     result.teacher_scores = score(gold_for_teacher, teacher_tags, teacher_old, [], mode)
     result.forgetting = forgetting(result.scores, result.teacher_scores, teacher_old)
-    result.changes = change_report(sentences, teacher_tags, model_tags, teacher_old, new_types, True, mode=mode)
+    result.changes = change_report(
+        sentences,
+        teacher_tags,
+        model_tags,
+        teacher_old,
+        new_types,
+        True,
+        mode=mode,
+        teacher_scores=teacher_probabilities or None,
+        unsure_below=unsure_below,
+    )
     result.teacher_note = (
         "The teacher is scored with gold tags of types it does not know mapped to O; "
         "forgetting = teacher F1 - model F1 on the old labels, in points."

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from labelgrow.configuration import SCORE_MODES
+from labelgrow.configuration import SCORE_MODES, UNSURE_BELOW
 from labelgrow.data import Sentence
 from labelgrow.labels import OUTSIDE
 
@@ -197,6 +197,8 @@ def change_report(
     use_gold: bool,
     examples: int = 3,
     mode: str = "conlleval",
+    teacher_scores: Sequence[Sequence[float]] | None = None,
+    unsure_below: float = UNSURE_BELOW,
 ) -> dict:
     """Per language x old type, how many of the teacher's entities the grown model kept, refined into a new type,
     lost, confused with another old type or re-bounded, with up to ``examples`` examples of each change per language.
@@ -204,19 +206,27 @@ def change_report(
     With ``use_gold`` only the teacher's *correct* entities are followed (a change to a teacher error is not
     forgetting), and ``gained`` counts gold entities the teacher missed that the model finds. Without gold (a user's
     own raw text) every old-type entity the teacher predicts is followed, and ``added`` counts the model's old-type
-    entities that overlap none of the teacher's."""
+    entities that overlap none of the teacher's.
+
+    Given ``teacher_scores`` (the teacher's probability of each tag it chose), an entity on some word of which that
+    probability is below ``unsure_below`` is also counted under ``teacher_unsure``: a change there flips a near-tie
+    of the teacher's, which a student may tip either way, rather than knowledge the teacher was sure of."""
     old, new = set(old_types), set(new_types)
     extra = "gained" if use_gold else "added"
     counts: dict[str, dict[str, dict[str, int]]] = {}
     found: dict[str, list[dict]] = {c: [] for c in (*CHANGES[1:], extra)}
     shown: dict[tuple[str, str], int] = {}
 
-    def bump(lang: str, type_: str, change: str) -> None:
+    unsure: dict[str, dict[str, dict[str, int]]] = {}
+
+    def bump(lang: str, type_: str, change: str, table: dict = counts) -> None:
         for key in (lang, ALL):
-            row = counts.setdefault(key, {}).setdefault(type_, dict.fromkeys((*CHANGES, extra), 0))
+            row = table.setdefault(key, {}).setdefault(type_, dict.fromkeys((*CHANGES, extra), 0))
             row[change] += 1
 
-    def remember(sentence: Sentence, change: str, teacher: Entity | None, became: Entity | None) -> None:
+    def remember(
+        sentence: Sentence, change: str, teacher: Entity | None, became: Entity | None, sure: float | None = None
+    ) -> None:
         if shown.get((sentence.lang, change), 0) >= examples:
             return
         shown[(sentence.lang, change)] = shown.get((sentence.lang, change), 0) + 1
@@ -229,10 +239,12 @@ def change_report(
                 "teacher": teacher[0] if teacher else "O",
                 "model": became[0] if became else "O",
                 "model_entity": _words(sentence.tokens, became),
+                **({"teacher_probability": round(sure, 3)} if sure is not None else {}),
             }
         )
 
-    for sentence, t_tags, m_tags in zip(sentences, teacher_tags, model_tags, strict=True):
+    scores = teacher_scores if teacher_scores is not None else [None] * len(sentences)
+    for sentence, t_tags, m_tags, t_scores in zip(sentences, teacher_tags, model_tags, scores, strict=True):
         teacher = {e for e in extract_entities(t_tags, mode) if e[0] in old}
         model = extract_entities(m_tags, mode)
         if use_gold:
@@ -250,16 +262,27 @@ def change_report(
         for entity in sorted(teacher, key=lambda e: e[1]):
             change, became = classify_change(entity, model, new)
             bump(sentence.lang, entity[0], change)
+            sure = None if t_scores is None else min(t_scores[entity[1] : entity[2] + 1])
+            if sure is not None and sure < unsure_below:
+                bump(sentence.lang, entity[0], change, unsure)
             if change != "kept":
-                remember(sentence, change, entity, became)
+                remember(sentence, change, entity, became, sure)
     overall = counts.pop(ALL, {})
-    return {
+    report = {
         "reference": "the teacher's correct entities (gold)" if use_gold else "the teacher's entities (no gold)",
         "changes": [*CHANGES, extra],
         "languages": {lang: counts[lang] for lang in sorted(counts)},
         "overall": overall,
         "examples": found,
     }
+    if teacher_scores is not None:
+        unsure_overall = unsure.pop(ALL, {})
+        report["teacher_unsure"] = {
+            "below": unsure_below,
+            "languages": {lang: unsure[lang] for lang in sorted(unsure)},
+            "overall": unsure_overall,
+        }
+    return report
 
 
 def change_totals(block: Mapping[str, Mapping[str, int]], changes: Sequence[str]) -> dict[str, int]:

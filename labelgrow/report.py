@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from labelgrow.metrics import ALL, CHANGES, change_totals
+from labelgrow.metrics import ALL, CHANGES, NOT_REFINEMENT, change_totals
 
 
 def _fmt(value: float | None) -> str:
@@ -68,20 +68,33 @@ def language_table(report: dict, teacher: dict | None = None, parent: dict | Non
 
 
 def change_rows(changes: dict) -> list[list[str]]:
-    """language x old label rows of the change report: the teacher's entities and what the model made of them."""
+    """language x old label rows of the change report: the teacher's entities and what the model made of them; with
+    the teacher's probabilities, how many of them were its near-ties and how many of those the model did not keep
+    (lost, confused or re-bounded)."""
     rows = []
     blocks = {**changes["languages"], ALL: changes["overall"]}
+    unsure = changes.get("teacher_unsure")
+    unsure_blocks = {**unsure["languages"], ALL: unsure["overall"]} if unsure else {}
     for lang, block in blocks.items():
         for type_, counts in [*sorted(block.items()), ("(all)", change_totals(block, changes["changes"]))]:
             if type_ == "(all)" and len(block) < 2:
                 continue
             followed = sum(counts[c] for c in CHANGES)
-            rows.append([lang, type_, str(followed), *(str(counts[c]) for c in changes["changes"])])
+            row = [lang, type_, str(followed), *(str(counts[c]) for c in changes["changes"])]
+            if unsure:
+                near = unsure_blocks.get(lang, {})
+                near = change_totals(near, changes["changes"]) if type_ == "(all)" else near.get(type_, {})
+                row += [str(sum(near.get(c, 0) for c in CHANGES)), str(sum(near.get(c, 0) for c in NOT_REFINEMENT))]
+            rows.append(row)
     return rows
 
 
 def change_header(changes: dict) -> list[str]:
-    return ["lang", "label", "teacher's", *changes["changes"]]
+    header = ["lang", "label", "teacher's", *changes["changes"]]
+    if changes.get("teacher_unsure"):
+        below = changes["teacher_unsure"]["below"]
+        header += [f"teacher unsure (p<{below:g})", "of them not kept"]
+    return header
 
 
 def change_table(changes: dict) -> str:
@@ -97,8 +110,9 @@ def example_lines(changes: dict, per_change: int = 2, markdown: bool = False) ->
             became = example["model"] + (
                 f" ({example['model_entity']})" if example["model_entity"] not in ("", example["entity"]) else ""
             )
+            sure = f" (teacher p {example['teacher_probability']:.2f})" if "teacher_probability" in example else ""
             lines.append(
-                f"{'- ' if markdown else '  '}{change}: {entity} {example['teacher']} -> {became}"
+                f"{'- ' if markdown else '  '}{change}: {entity} {example['teacher']}{sure} -> {became}"
                 f"  [{example['lang']}, {example['source']}]"
             )
     return lines
@@ -130,7 +144,24 @@ def verdict(report: dict) -> list[str]:
             lines.append("Where: " + ", ".join(f"{t} in {lang} -{p:.1f}" for p, lang, t in worst[:3] if p > 0) + ".")
         else:
             lines.append("Where: no old label lost F1 in any language.")
+    near_ties = near_tie_line(report.get("changes"))
+    if near_ties:
+        lines.append(near_ties)
     return lines
+
+
+def near_tie_line(changes: dict | None) -> str | None:
+    """How many of the old entities the model did not keep (lost, confused, re-bounded) were near-ties of the
+    teacher's: those a student may tip either way, against those the teacher was sure of."""
+    if not changes or not changes.get("teacher_unsure"):
+        return None
+    unsure = changes["teacher_unsure"]
+    changed = sum(change_totals(changes["overall"], changes["changes"])[c] for c in NOT_REFINEMENT)
+    near = sum(change_totals(unsure["overall"], changes["changes"])[c] for c in NOT_REFINEMENT)
+    return (
+        f"Not kept (lost, confused, other boundary): {changed} of the teacher's entities, {near} of them where the "
+        f"teacher itself was unsure (its tag's probability below {unsure['below']:g} on some word)."
+    )
 
 
 def label_rows(report: dict) -> list[list[str]]:
@@ -195,7 +226,14 @@ def markdown_report(report: dict) -> str:
             "## What became of the old entities",
             "",
             f"Followed: {changes['reference']}. *refined*: now a new type; *lost*: now O; *confused*: another old "
-            "type; *boundary*: same type, other span; *gained*: a gold entity the teacher missed, found.",
+            "type; *boundary*: same type, other span; *gained*: a gold entity the teacher missed, found."
+            + (
+                f" *teacher unsure*: on some word of the entity the teacher's own tag had a probability below "
+                f"{changes['teacher_unsure']['below']:g} (a near-tie); *of them not kept*: lost, confused or "
+                "other boundary."
+                if changes.get("teacher_unsure")
+                else ""
+            ),
             "",
             markdown_table(change_header(changes), change_rows(changes)),
             "",
@@ -294,6 +332,7 @@ def diff_markdown(report: dict) -> str:
             f"- data: {report['data']['sentences']} texts from {len(report['data']['files'])} file(s); "
             f"languages {', '.join(report['data']['languages'])}",
             f"- followed: {changes['reference']}; *added*: a model old-type entity overlapping none of the teacher's",
+            *([f"- {line}"] if (line := near_tie_line(changes)) else []),
             "",
             markdown_table(change_header(changes), change_rows(changes)),
             "",

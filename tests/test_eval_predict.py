@@ -228,7 +228,21 @@ def test_eval_reports_what_became_of_each_old_entity_and_parent_aware_forgetting
     md = (tmp_path / "report" / "report.md").read_text()
     assert md.splitlines()[2].startswith("Learned: FACILITY")
     assert "| zh | LOC | 1 | 0 | 1 | 0 | 0 | 0 | 0 |" in md
-    assert "- lost: `Siemens` ORG -> O  [en, " in md
+    # the lexicon teacher is sure of every entity (no word below 0.6); the examples say how sure
+    lost = changes["examples"]["lost"][0]
+    assert changes["teacher_unsure"]["below"] == 0.6 and changes["teacher_unsure"]["overall"] == {}
+    assert f"- lost: `Siemens` ORG (teacher p {lost['teacher_probability']:.2f}) -> O  [en, " in md
+    assert "Not kept (lost, confused, other boundary): 1 of the teacher's entities, 0 of them where" in md
+    # above the teacher's probabilities every followed entity is a near-tie, Siemens (lost) among them
+    every = run_eval(
+        EvalArguments(
+            model=str(models / "student"), data=[str(gold_dir)], teacher=str(models / "teacher"), teacher_unsure_below=1
+        )
+    ).changes["teacher_unsure"]
+    assert every["languages"]["en"]["ORG"]["lost"] == 1 and every["languages"]["zh"]["LOC"]["refined"] == 1
+    assert sum(every["overall"]["LOC"].values()) == changes["overall"]["LOC"]["kept"] + 1  # Hamburg, 上海
+    with pytest.raises(LabelgrowError, match=r"--teacher-unsure-below must be in \[0, 1\] \(0: off\), not 1.5"):
+        EvalArguments(model="m", data=["d"], teacher_unsure_below=1.5)
 
 
 def test_eval_parent_must_name_a_new_and_an_old_type(models, gold_dir):
@@ -260,7 +274,12 @@ def test_diff_without_gold_on_raw_text_and_conll(models, tmp_path):
     assert zh["LOC"]["refined"] == 1
     lost = report.changes["examples"]["lost"][0]
     assert lost["source"] == f"{text}:3" and lost["entity"] == "Siemens"
-    assert "refined: `Heathrow` LOC -> FACILITY (Heathrow Airport)" in (tmp_path / "diff" / "diff.md").read_text()
+    refined = report.changes["examples"]["refined"][0]
+    assert (
+        f"refined: `Heathrow` LOC (teacher p {refined['teacher_probability']:.2f}) -> FACILITY (Heathrow Airport)"
+        in (tmp_path / "diff" / "diff.md").read_text()
+    )
+    assert report.changes["teacher_unsure"]["overall"] == {}  # the lexicon teacher is sure of all it tags
 
 
 def test_diff_needs_a_shared_type_and_existing_data(models, tmp_path):

@@ -91,6 +91,37 @@ def test_change_report_without_gold_follows_every_teacher_entity_and_counts_adde
     assert change_totals({}, report["changes"]) == dict.fromkeys(report["changes"], 0)  # nothing followed: zeros
 
 
+def test_teacher_near_ties_are_counted_apart_by_the_lowest_word_probability_of_each_entity():
+    # sentence 1: PER@0-1 has a word at 0.55 (a near-tie, kept); ORG@3 0.9 (sure, refined); LOC@5 0.59 (near-tie,
+    # lost); ORG@7-8 0.95 and 0.6 (0.6 is not below 0.6: sure, boundary). Sentence 2: LOC@0 at 0.3 (near-tie,
+    # confused); gold-only entities (gained) are never followed, so never unsure.
+    scores_1 = [0.55, 0.97, 0.99, 0.9, 0.99, 0.59, 0.99, 0.95, 0.6, 0.99]
+    scores_2 = [0.3, 0.99, 0.2, 0.99, 0.4]
+    report = change_report(
+        corpus(), [TEACHER_1, TEACHER_2], [MODEL_1, MODEL_2], OLD, NEW, True, teacher_scores=[scores_1, scores_2]
+    )
+    unsure = report["teacher_unsure"]
+    zero = dict.fromkeys(report["changes"], 0)
+    assert unsure["below"] == 0.6
+    assert unsure["languages"]["en"] == {"PER": {**zero, "kept": 1}, "LOC": {**zero, "lost": 1}}
+    assert unsure["languages"]["de"] == {"LOC": {**zero, "confused": 1}}
+    assert change_totals(unsure["overall"], report["changes"]) == {**zero, "kept": 1, "lost": 1, "confused": 1}
+    # the counts of every change are those without probabilities: near-ties are a subset, not a reclassification
+    plain = change_report(corpus(), [TEACHER_1, TEACHER_2], [MODEL_1, MODEL_2], OLD, NEW, True)
+    assert "teacher_unsure" not in plain and plain["languages"] == report["languages"]
+    assert report["examples"]["lost"][0]["teacher_probability"] == 0.59
+    assert report["examples"]["boundary"][0]["teacher_probability"] == 0.6
+    # another threshold; 0 turns it off (nothing is below 0)
+    strict = change_report(corpus(), [TEACHER_1, TEACHER_2], [MODEL_1, MODEL_2], OLD, NEW, True,
+                           teacher_scores=[scores_1, scores_2], unsure_below=0.96)  # fmt: skip
+    assert change_totals(strict["teacher_unsure"]["overall"], report["changes"]) == {
+        **zero, "kept": 1, "refined": 1, "lost": 1, "confused": 1, "boundary": 1
+    }  # fmt: skip
+    off = change_report(corpus(), [TEACHER_1, TEACHER_2], [MODEL_1, MODEL_2], OLD, NEW, True,
+                        teacher_scores=[scores_1, scores_2], unsure_below=0.0)  # fmt: skip
+    assert off["teacher_unsure"]["overall"] == {}
+
+
 def test_examples_are_capped_per_language_and_change():
     sentences = [Sentence(["a", "b"], ["B-ORG", "O"], lang="en", line=i) for i in range(10)]
     report = change_report(sentences, [["B-ORG", "O"]] * 10, [["B-FACILITY", "O"]] * 10, OLD, NEW, True, examples=2)

@@ -21,9 +21,10 @@ from labelgrow.cli.options import (
     Fp16Option,
     LangOption,
     MaxLengthOption,
+    TeacherUnsureOption,
     TrustRemoteCodeOption,
 )
-from labelgrow.configuration import Decoding, UnlabelledFormat
+from labelgrow.configuration import UNSURE_BELOW, Decoding, UnlabelledFormat
 
 
 @app.command("diff")
@@ -46,6 +47,7 @@ def diff_command(
     lang: LangOption = None,
     detect_languages: DetectLanguagesOption = None,
     detect_threshold: DetectThresholdOption = 0.5,
+    teacher_unsure_below: TeacherUnsureOption = UNSURE_BELOW,
     decode: DecodeOption = Decoding.BIO,
     batch_size: BatchSizeOption = 32,
     max_length: MaxLengthOption = None,
@@ -63,11 +65,11 @@ def diff_command(
     """Without gold: what the grown model did with each of the teacher's old entities (kept, refined, lost...)."""
     arguments = {k: v for k, v in locals().items() if k != "config"}
     from labelgrow.diffing import DiffArguments, run_diff
-    from labelgrow.report import change_table, example_lines
+    from labelgrow.report import change_table, example_lines, near_tie_line
 
     result = run_diff(DiffArguments(**arguments))
     typer.echo(f"what became of the teacher's entities on {result.data['sentences']} texts:")
     typer.echo(change_table(result.changes))
-    typer.echo("\n".join(example_lines(result.changes)))
+    typer.echo("\n".join(filter(None, [near_tie_line(result.changes), *example_lines(result.changes)])))
     if report:
         typer.echo(f"\nreport: {report}/diff.md, diff.json")

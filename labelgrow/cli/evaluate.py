@@ -24,9 +24,10 @@ from labelgrow.cli.options import (
     LangOption,
     MaxLengthOption,
     ParentOption,
+    TeacherUnsureOption,
     TrustRemoteCodeOption,
 )
-from labelgrow.configuration import Decoding, EvalArguments, ScoreMode
+from labelgrow.configuration import UNSURE_BELOW, Decoding, EvalArguments, ScoreMode
 
 
 @app.command("eval")
@@ -60,6 +61,7 @@ def eval_command(
     unknown_as_o: Annotated[
         bool, typer.Option(help="Score gold tags the model does not know as O.", rich_help_panel=SCORING)
     ] = False,
+    teacher_unsure_below: TeacherUnsureOption = UNSURE_BELOW,
     decode: DecodeOption = Decoding.BIO,
     batch_size: BatchSizeOption = 32,
     max_length: MaxLengthOption = None,
@@ -77,7 +79,15 @@ def eval_command(
     """Score a model per language x label (old vs new labels), with forgetting against a teacher."""
     arguments = {k: v for k, v in locals().items() if k != "config"}
     from labelgrow.evaluation import run_eval
-    from labelgrow.report import LABEL_HEADER, change_table, example_lines, label_rows, language_table, text_table
+    from labelgrow.report import (
+        LABEL_HEADER,
+        change_table,
+        example_lines,
+        label_rows,
+        language_table,
+        near_tie_line,
+        text_table,
+    )
 
     result = run_eval(EvalArguments(**arguments))
     typer.echo(language_table(result.scores, result.teacher_scores, result.parent_scores))
@@ -86,6 +96,6 @@ def eval_command(
     if result.changes is not None:
         typer.echo(f"\nwhat became of the old entities ({result.changes['reference']}):")
         typer.echo(change_table(result.changes))
-        typer.echo("\n".join(example_lines(result.changes)))
+        typer.echo("\n".join(filter(None, [near_tie_line(result.changes), *example_lines(result.changes)])))
     if report:
         typer.echo(f"\nreport: {report}/report.md, report.json, report.png")

@@ -58,6 +58,15 @@ ParentOption = Annotated[
     ),
 ]
 
+TeacherUnsureOption = Annotated[
+    float,
+    typer.Option(
+        help="Count apart the teacher's entities on a word of which its own tag's probability is below this: a "
+        "change there tips a near-tie of the teacher's (0: off).",
+        rich_help_panel=SCORING,
+    ),
+]
+
 DecodeOption = Annotated[
     Decoding,
     typer.Option(
