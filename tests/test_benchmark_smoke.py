@@ -109,6 +109,13 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
         assert {"forgetting_mean", "not_refinement_max", "changes"} <= set(row)
         assert row["not_refinement_mean"] <= row["forgetting_mean"] + 1e-9  # a refinement is never a loss
         assert set(row["changes"]) == {"kept", "refined", "lost", "confused", "boundary", "gained"}
+        # the teacher's near-ties are a subset of every change count, from its cached probabilities
+        assert all(row["near_ties"][k] <= n for k, n in row["changes"].items()), row["near_ties"]
+        assert "near_ties" not in row["argmax"]
+    teacher_cache = json.loads((out / "teacher-s3" / "benchmark-tags.json").read_text())["tags"]
+    probabilities = teacher_cache["bio_probabilities"]["retention"]
+    assert [len(p) for p in probabilities] == [len(t) for t in teacher_cache["bio"]["retention"]]
+    assert all(0.0 <= x <= 1.0 for p in probabilities for x in p)
     assert result["cells"][0]["cost"]["peak_rss_mb"] > 0 and "cost" not in result["cells"][7]  # interpolated
     joint = json.loads((out / "methods" / "joint" / "labelgrow.json").read_text())
     assert joint["settings"]["epochs"] == 2  # --teacher-epochs + --epochs: the passes a grown model has had
@@ -134,6 +141,7 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert result["inference"]["speedup"] > 0
     md = (out / "results.md").read_text()
     assert "| labelgrow default | 2 |" in md  # two cells: the spread over seeds
+    assert "not kept: teacher near-ties" in md and "not kept (teacher near-ties)" in md
     assert "decoded by per-word argmax" in md
     assert (out / "results.png").stat().st_size > 10000
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)

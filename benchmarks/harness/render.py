@@ -43,6 +43,7 @@ SUMMARY_HEADER = [
     "new F1",
     "% of joint",
     "refined / lost / confused / boundary",
+    "not kept: teacher near-ties",
 ]
 
 
@@ -62,6 +63,11 @@ def summary_rows(rows: Sequence[Mapping], methods: Sequence[str], bound: float |
         counts = " / ".join(
             fmt(mean([c[k] for c in changes])) if changes else "-" for k in ("refined", "lost", "confused", "boundary")
         )
+        near = [c for c in cells if "near_ties" in c]
+        ties = "-"
+        if near:
+            ties = f"{fmt(mean([not_kept(c['near_ties']) for c in near]))} of "
+            ties += fmt(mean([not_kept(c["changes"]) for c in near]))
         out.append(
             [
                 name,
@@ -74,9 +80,17 @@ def summary_rows(rows: Sequence[Mapping], methods: Sequence[str], bound: float |
                 spread(new),
                 spread([100 * v / bound for v in new]) if bound and new else "-",
                 counts,
+                ties,
             ]
         )
     return out
+
+
+def not_kept(counts: Mapping[str, int]) -> int:
+    """The old entities a model lost, confused or re-bounded: the changes that are not refinement."""
+    from labelgrow.metrics import NOT_REFINEMENT
+
+    return sum(counts[k] for k in NOT_REFINEMENT)
 
 
 def cell_rows(rows: Sequence[Mapping], naive_cost: Mapping[tuple, Mapping]) -> list[list[str]]:
@@ -92,6 +106,7 @@ def cell_rows(rows: Sequence[Mapping], naive_cost: Mapping[tuple, Mapping]) -> l
                 f"{fmt(r.get('forgetting_mean'))} / {fmt(r.get('forgetting_max'))}",
                 f"{fmt(r.get('not_refinement_mean'))} / {fmt(r.get('not_refinement_max'))}",
                 fmt(r.get("new_f1_mean")),
+                f"{not_kept(r['changes'])} ({not_kept(r['near_ties'])})" if "near_ties" in r else "-",
                 f"{fmt(r['argmax'].get('forgetting_mean'))} / {fmt(r['argmax'].get('forgetting_max'))}",
                 fmt(cost["wall_s"]) if cost else "-",
                 ratio(cost, naive_cost.get(r["teacher_seed"]), "wall_s"),
@@ -108,6 +123,7 @@ CELL_HEADER = [
     "forgetting mean / max",
     "not refinement mean / max",
     "new F1",
+    "not kept (teacher near-ties)",
     "argmax: forgetting mean / max",
     "wall s",
     "time vs naive",

@@ -15,6 +15,7 @@ from typing import Any
 from harness.runs import code_digest
 
 DECODES = ("bio", "argmax")
+PROBABILITIES = "bio_probabilities"  # model_tags' key for the probability of each bio tag
 
 
 def mean(values: Sequence[float]) -> float:
@@ -65,10 +66,11 @@ def repeated_copies(files: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def model_tags(model_dir: str, sets: Mapping[str, Any], batch_size: int) -> dict[str, dict[str, list[list[str]]]]:
+def model_tags(model_dir: str, sets: Mapping[str, Any], batch_size: int) -> dict[str, dict[str, list[list[Any]]]]:
     """``{decode: {set: tags per sentence}}`` for the sets whose types the model has (a teacher without the new
-    type is not run on the new-type set). Cached in MODEL/benchmark-tags.json while the weights, the sets and
-    labelgrow's code are unchanged."""
+    type is not run on the new-type set), and under ``PROBABILITIES`` the same shape with each tag's probability
+    (a teacher's near-ties: metrics.change_report). Cached in MODEL/benchmark-tags.json while the weights, the sets
+    and labelgrow's code are unchanged."""
     weights = Path(model_dir) / "model.safetensors"
     key = {
         "sets": {name: corpus.files for name, corpus in sets.items()},
@@ -79,21 +81,24 @@ def model_tags(model_dir: str, sets: Mapping[str, Any], batch_size: int) -> dict
     cache = Path(model_dir) / "benchmark-tags.json"
     if cache.exists():
         saved = json.loads(cache.read_text())
-        if saved.get("key") == key:
+        if saved.get("key") == key and PROBABILITIES in saved["tags"]:
             return saved["tags"]
     from labelgrow.inference import word_log_probs
     from labelgrow.modeling import load_base
 
     base = load_base(model_dir)
     known = set(base.teacher.config.id2label.values())
-    tags: dict[str, dict[str, list[list[str]]]] = {d: {} for d in DECODES}
+    tags: dict[str, dict[str, list[list[Any]]]] = {d: {} for d in (*DECODES, PROBABILITIES)}
     for name, corpus in sets.items():
         needed = {t for s in corpus.sentences for t in s.tags or []} - {"O"}
         if name != "retention" and not needed & known:
             continue
         log_probs = word_log_probs(base.teacher, base.tokenizer, corpus.sentences, batch_size)
         for decode in DECODES:
-            tags[decode][name] = [p.tags for p in log_probs.decode(decode)]
+            found = log_probs.decode(decode)
+            tags[decode][name] = [p.tags for p in found]
+            if decode == "bio":
+                tags[PROBABILITIES][name] = [[round(x, 4) for x in p.scores] for p in found]
     if os.access(model_dir, os.W_OK):
         cache.write_text(json.dumps({"key": key, "tags": tags}))
     return tags
@@ -107,10 +112,12 @@ def figures(
     new_types: Sequence[str],
     parents: Mapping[str, Sequence[str]],
     carried: Sequence[str] = (),
+    teacher_probabilities: Mapping[str, list[list[float]]] | None = None,
 ) -> dict[str, Any]:
     """One decoding's figures: old-label F1 per language and label; with the teacher's tags, forgetting (plain and
-    not counting refinements into a parent type) and the change report; new-type F1 per language; the ``carried``
-    old types' F1 on the new-type set (and their forgetting against the teacher there)."""
+    not counting refinements into a parent type) and the change report (with ``teacher_probabilities``, its
+    near-ties counted apart); new-type F1 per language; the ``carried`` old types' F1 on the new-type set (and
+    their forgetting against the teacher there)."""
     from labelgrow.metrics import ALL, change_report, change_totals, forgetting, refine_to_parents, score
 
     retention = sets["retention"].sentences
@@ -133,10 +140,17 @@ def figures(
             row[f"{key}_mean"] = mean(list(per_lang.values()))
             row[f"{key}_max"] = max(per_lang.values())
             row[f"{key}_labels"] = {k: v["labels"] for k, v in forgot.items()}
-        changes = change_report(retention, teacher["retention"], tags["retention"], followed, new_types, True)
+        probabilities = (teacher_probabilities or {}).get("retention")
+        changes = change_report(
+            retention, teacher["retention"], tags["retention"], followed, new_types, True, teacher_scores=probabilities
+        )
         names = changes["changes"]
         row["changes"] = change_totals(changes["overall"], names)
         row["changes_by_lang"] = {lang: change_totals(block, names) for lang, block in changes["languages"].items()}
+        if "teacher_unsure" in changes:  # the same counts, on the teacher's near-ties only
+            unsure = changes["teacher_unsure"]
+            row["near_ties"] = change_totals(unsure["overall"], names)
+            row["near_ties_by_lang"] = {lang: change_totals(b, names) for lang, b in unsure["languages"].items()}
         row["change_examples"] = {k: v[:12] for k, v in changes["examples"].items()}
     if "new" in tags:
         new_scores = score(sets["new"].sentences, tags["new"], old_types, new_types)
@@ -180,6 +194,7 @@ def evaluate(model_dir: str, sets, teacher_tags, scenario, batch_size: int) -> d
             scenario.new_types,
             scenario.parents,
             scenario.carried,
+            teacher_tags.get(PROBABILITIES) if teacher_tags and d == "bio" else None,
         )
         for d in DECODES
     }
