@@ -209,8 +209,9 @@ def change_report(
     entities that overlap none of the teacher's.
 
     Given ``teacher_scores`` (the teacher's probability of each tag it chose), an entity on some word of which that
-    probability is below ``unsure_below`` is also counted under ``teacher_unsure``: a change there flips a near-tie
-    of the teacher's, which a student may tip either way, rather than knowledge the teacher was sure of."""
+    probability is below ``unsure_below`` is also counted under ``teacher_unsure`` (none at 0: off): a change there
+    flips a near-tie of the teacher's, which a student may tip either way, rather than knowledge the teacher was sure
+    of. The examples show that probability."""
     old, new = set(old_types), set(new_types)
     extra = "gained" if use_gold else "added"
     counts: dict[str, dict[str, dict[str, int]]] = {}
@@ -275,7 +276,7 @@ def change_report(
         "overall": overall,
         "examples": found,
     }
-    if teacher_scores is not None:
+    if teacher_scores is not None and unsure_below > 0:
         unsure_overall = unsure.pop(ALL, {})
         report["teacher_unsure"] = {
             "below": unsure_below,

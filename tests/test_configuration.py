@@ -84,6 +84,7 @@ def test_eval_arguments_refuse_bad_values(changes, message):
         ({"examples": -1}, "--examples must be >= 0"),
         ({"decode": "beam"}, "--decode must be one of bio, argmax"),
         ({"bf16": True, "fp16": True}, "--bf16 and --fp16 exclude each other"),
+        ({"teacher_unsure_below": -0.1}, r"--teacher-unsure-below must be in \[0, 1\] \(0: off\), not -0.1"),
     ],
 )
 def test_diff_arguments_refuse_bad_values(changes, message):

@@ -325,3 +325,22 @@ def test_quiet_silences_the_progress_bars(models, tmp_path, quiet):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("\n") == 120
     assert ("predicting" in done.stderr) is not quiet
+
+
+def test_diff_command_prints_the_near_tie_columns_and_line(models, tmp_path, monkeypatch, capsys):
+    """Above every probability the lexicon teacher gives, each followed entity is a near-tie: the terminal table has
+    the two columns and the line under it counts the one lost entity (Siemens) among them."""
+    from labelgrow.cli import main
+
+    text = tmp_path / "en" / "production.txt"
+    text.parent.mkdir()
+    text.write_text("Angela Merkel visited Heathrow Airport .\n\nSiemens in Hamburg\n", encoding="utf-8")
+    argv = ["diff", "--teacher", str(models / "teacher"), "--model", str(models / "student"), "--data", str(text)]
+    monkeypatch.setattr("sys.argv", ["labelgrow", *argv, "--teacher-unsure-below", "1", "--cpu"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    out = capsys.readouterr().out
+    assert done.value.code in (0, None), out
+    assert "teacher unsure (p<1)" in out.splitlines()[1] and "of them not kept" in out.splitlines()[1]
+    assert "Not kept (lost, confused, other boundary): 1 of the teacher's entities, 1 of them where the teacher" in out
+    assert "lost: 'Siemens' ORG (teacher p " in out
