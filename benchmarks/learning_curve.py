@@ -62,7 +62,11 @@ SHORT = Method("labelgrow default without --min-steps (3 epochs)", "short", {"mi
 REHEARSAL = Method(
     "labelgrow + rehearsal on raw text of every scored language", "rehearsal", rehearsal=REHEARSAL_ALL_FILES
 )
-METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL]
+# the points count sentences with the type; a user who annotates text as it comes also annotates the sentences
+# between them, which have none: the default on those too, at the corpus' own ratio (does a training set of
+# positives only teach the type to fire on every sentence?)
+NATURAL = Method("labelgrow default, annotated as the text comes (sentences without the type too)", "natural")
+METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL, NATURAL]
 SOURCES = {  # new type -> (its source types, where it is trained and scored)
     "FACILITY": {"types": FACILITY_TYPES, "corpus": "multiconer2", "scored_on": MULTICONER_LANGS},
     "POI": {"types": ("poi",), "corpus": "zh_address", "scored_on": ["zh"]},
@@ -77,16 +81,22 @@ QUICK = {
 }
 
 
-def pool(shared: Path, new_type: str, limit: int) -> list[tuple[str, str]]:
-    """(language, CoNLL block) of every training sentence that has the new type, in a fixed order."""
+def pool(shared: Path, new_type: str, limit: int) -> dict[str, Any]:
+    """``pool``: (language, CoNLL block) of the training sentences that have the new type, at most ``limit``, in a
+    fixed order; ``without``: per language every training sentence without it, in a fixed order, and ``ratio``: how
+    many of those the corpus has per sentence with the type (NATURAL's)."""
     source = SOURCES[new_type]
     langs = WIKIANN_TRAIN_LANGS if source["corpus"] == "multiconer2" else ["zh"]
     tags = {f"B-{t}" for t in source["types"]}
-    found = []
+    found, without, ratio = [], {}, {}
     for lang in langs:
         blocks = sentences(shared / source["corpus"] / lang / "train.txt")
-        found += [(lang, b) for b in blocks if any(line.rsplit(" ", 1)[-1] in tags for line in b.splitlines())]
-    return random.Random(0).sample(found, min(limit, len(found)))
+        has = [any(line.rsplit(" ", 1)[-1] in tags for line in b.splitlines()) for b in blocks]
+        found += [(lang, b) for b, h in zip(blocks, has, strict=True) if h]
+        empty = [b for b, h in zip(blocks, has, strict=True) if not h]
+        without[lang] = random.Random(1).sample(empty, len(empty))
+        ratio[lang] = len(empty) / max(len(blocks) - len(empty), 1)
+    return {"pool": random.Random(0).sample(found, min(limit, len(found))), "without": without, "ratio": ratio}
 
 
 def prepare(args, out: Path) -> dict[str, Any]:
@@ -95,7 +105,7 @@ def prepare(args, out: Path) -> dict[str, Any]:
     files: dict[str, Any] = {
         "teacher": wikiann_teacher_data(shared, out, WIKIANN_TRAIN_LANGS, args.teacher_sentences),
         "retention": wikiann_retention(shared, out, RETENTION_LANGS, args.eval_sentences),
-        "pool": pool(shared, args.new_type, args.new_sentences),
+        **pool(shared, args.new_type, args.new_sentences),
     }
     if source["corpus"] == "multiconer2":
         files["new_eval"] = multiconer_dev(shared, out, MULTICONER_LANGS, args.new_eval_sentences)
@@ -110,17 +120,27 @@ def prepare(args, out: Path) -> dict[str, Any]:
     return files
 
 
-def training_set(files: dict[str, Any], out: Path, size: int, seed: int) -> tuple[list[Path], int]:
-    """The first ``size`` sentences (0: all) of the pool shuffled with ``seed``, one file per language, and how many
-    sentences that is."""
+def training_set(
+    files: dict[str, Any], out: Path, size: int, seed: int, natural: bool = False
+) -> tuple[list[Path], int, int]:
+    """The first ``size`` sentences (0: all) of the pool shuffled with ``seed``, one file per language, how many
+    sentences with the type that is, and how many sentences in all: ``natural`` adds, per language, the corpus'
+    ratio of sentences without the type (the first of them, shuffled with ``seed``: nested like the pool)."""
     shuffled = random.Random(seed).sample(files["pool"], len(files["pool"]))
     chosen = shuffled[:size] if size else shuffled
     by_lang: dict[str, list[str]] = {}
     for lang, block in chosen:
         by_lang.setdefault(lang, []).append(block)
-    directory = out / "data" / "curve" / f"s{seed}" / f"n{len(chosen)}"
+    name = f"n{len(chosen)}"
+    if natural:
+        name += "-natural"
+        for lang, blocks in by_lang.items():
+            empty = random.Random(seed).sample(files["without"][lang], len(files["without"][lang]))
+            blocks += empty[: round(len(blocks) * files["ratio"][lang])]
+            random.Random(seed).shuffle(blocks)
+    directory = out / "data" / "curve" / f"s{seed}" / name
     paths = [write(directory / lang / "train.txt", blocks) for lang, blocks in sorted(by_lang.items())]
-    return paths, len(chosen)
+    return paths, len(chosen), sum(len(b) for b in by_lang.values())
 
 
 def settings(
@@ -169,12 +189,19 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
     progress.step(f"teacher: old F1 {teacher_row['old_f1_mean']:.1f}")
     rows = []
     for method, size, seed in todo:
-        train, n = training_set(files, out, size, seed)
+        train, n, trained = training_set(files, out, size, seed, natural=method is NATURAL)
         output = out / "curve" / f"{method.key}-n{n}-s{seed}"
         config = settings(args, method, teacher, train, files, output, seed, dict(scenario.parents))
         cost = train_once(config, f"{method.name}, {n} sentences, seed {seed}", args.reuse_other_code)
         known = None if method is FRESH else teacher_tags  # a fresh model has no old labels to forget
-        row = {"method": method.name, "size": n, "seed": seed, "cost": cost, "output": str(output)}
+        row = {
+            "method": method.name,
+            "size": n,
+            "sentences": trained,
+            "seed": seed,
+            "cost": cost,
+            "output": str(output),
+        }
         row.update(evaluate(str(output), sets, known, scenario, args.eval_batch_size))
         row["steps"] = json.loads((output / "labelgrow.json").read_text()).get("training", {}).get("global_steps")
         rows.append(row)
@@ -184,7 +211,7 @@ def run(scenario: Scenario, args, files: dict[str, Any], out: Path) -> dict[str,
         )
     result = {
         "scenario": scenario.name,
-        "settings": {k: v for k, v in vars(args).items() if k not in ("config", "pool")},
+        "settings": {k: v for k, v in vars(args).items() if k != "config"},
         "teacher": teacher_row,
         "points": rows,
         "repeats_not_scored": {} if args.score_repeats else repeated_copies(files),
@@ -210,8 +237,9 @@ def curve_rows(rows: list[dict], key: str) -> tuple[list[int], dict[str, list[st
 def markdown(result: dict[str, Any]) -> str:
     rows, teacher = result["points"], result["teacher"]
     lines = [
-        f"New type {result['settings']['new_type']}; teacher old F1 {teacher['old_f1_mean']:.1f}. Each figure is the "
-        "mean (min–max) over the seeds run at that size (each seed draws its own sentences). "
+        f"New type {result['settings']['new_type']}; teacher old F1 {teacher['old_f1_mean']:.1f}. A size counts the "
+        "training sentences that have the type (`natural` adds the corpus' share of sentences without it). Each figure "
+        "is the mean (min–max) over the seeds run at that size (each seed draws its own sentences). "
         + cli.repeats_note(result),
     ]
     for key, title in (
@@ -240,6 +268,7 @@ def markdown(result: dict[str, Any]) -> str:
         [
             r["method"],
             str(r["size"]),
+            str(r.get("sentences", r["size"])),
             str(r["seed"]),
             str(r.get("steps", "-")),
             render.fmt(r.get("new_f1_mean")),
@@ -249,7 +278,17 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for r in rows
     ]
-    header = ["method", "sentences", "seed", "steps", "new F1", "not refinement mean", "not refinement max", "wall s"]
+    header = [
+        "method",
+        "with the type",
+        "trained",
+        "seed",
+        "steps",
+        "new F1",
+        "not refinement mean",
+        "not refinement max",
+        "wall s",
+    ]
     lines.append(render.markdown_table(header, body))
     return "\n".join(lines) + "\n"
 
@@ -278,7 +317,7 @@ def figure(result: dict[str, Any], path: Path) -> None:
             high = [max(v) - m_ for m_, v in zip(means, values, strict=True)]
             ax.errorbar(sizes, means, yerr=[low, high], marker="o", capsize=3, label=m.name)
         ax.set_xscale("log")
-        ax.set_xlabel("annotated training sentences")
+        ax.set_xlabel("annotated training sentences with the type")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)

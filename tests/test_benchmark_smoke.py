@@ -392,6 +392,14 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     langs = [Path(f).parent.name for f in rehearsed["settings"]["rehearsal"]]
     assert langs == ["en", "de", "zh", "es", "fr", "ru"] and rehearsed["settings"]["rehearsal_parents"]
     assert rehearsed["parents"] == {"FACILITY": ["LOC", "ORG"]}
+    # natural: the point's sentence with the type, and the corpus' share without it (1 of each in the fake corpus)
+    run_benchmark([*cmd, "--methods", "natural", "--sizes", "1", "--seeds", "1"])
+    point = json.loads((out / "results.json").read_text())["points"][0]
+    assert point["size"] == 1 and point["sentences"] == 2
+    natural = json.loads((out / "curve" / "natural-n1-s1" / "labelgrow.json").read_text())
+    (trained,) = natural["settings"]["train"]
+    blocks = Path(trained).read_text(encoding="utf-8").strip().split("\n\n")
+    assert sorted("Facility" in b for b in blocks) == [False, True] and "s1/n1-natural/" in trained
     run_benchmark([*cmd, "--methods", "default", "fresh", "short"])
     result = json.loads((out / "results.json").read_text())
     by_key = {(r["output"].rsplit("/", 1)[-1]): r for r in result["points"]}
