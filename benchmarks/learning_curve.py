@@ -301,12 +301,12 @@ def figure(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6))
     for ax, key, label in (
         (axes[0], "new_f1_mean", f"{result['settings']['new_type']} F1"),
         (axes[1], "not_refinement_mean", "forgetting, not refinement (F1 points)"),
     ):
-        for m in METHODS:
+        for k, m in enumerate(METHODS):  # a method keeps its colour in both panels, whatever else ran
             mine = [r for r in result["points"] if r["method"] == m.name and r.get(key) is not None]
             sizes = sorted({r["size"] for r in mine})
             if not sizes:
@@ -315,14 +315,15 @@ def figure(result: dict[str, Any], path: Path) -> None:
             means = [mean(v) for v in values]
             low = [m_ - min(v) for m_, v in zip(means, values, strict=True)]
             high = [max(v) - m_ for m_, v in zip(means, values, strict=True)]
-            ax.errorbar(sizes, means, yerr=[low, high], marker="o", capsize=3, label=m.name)
+            ax.errorbar(sizes, means, yerr=[low, high], marker="o", capsize=3, label=m.name, color=f"C{k}")
         ax.set_xscale("log")
         ax.set_xlabel("annotated training sentences with the type")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=2, frameon=False)  # below: no point hidden
     fig.suptitle(f"learning curve: {result['settings']['new_type']}")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -339,6 +340,9 @@ def main() -> None:
     p.add_argument("--new-type", choices=sorted(SOURCES), default="FACILITY")
     p.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 500, 0], help="0: the whole pool")
     p.add_argument("--many-seeds-up-to", type=int, default=100, help="sizes up to this run every seed")
+    p.add_argument(
+        "--also", nargs="+", default=[], metavar="OUT", help="with --render-only: add the points of these results too"
+    )
     # new sentences: the pool, at most this many sentences with the type
     p.set_defaults(new_sentences=1500, seeds=[42, 43, 44], rehearsal_sentences=100)
     args = cli.parse(p, QUICK)
@@ -354,7 +358,10 @@ def main() -> None:
         carried=["PER", "LOC"] if args.new_type == "POI" else [],
     )
     if args.render_only:
-        write_results(json.loads((out / "results.json").read_text(encoding="utf-8")), out)
+        result = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        for other in args.also:  # e.g. a method run at other sizes into another --out: one table, one figure
+            result["points"] += json.loads((Path(other) / "results.json").read_text(encoding="utf-8"))["points"]
+        write_results(result, out)
         return
     out.mkdir(parents=True, exist_ok=True)
     cli.ensure_encoder(args)

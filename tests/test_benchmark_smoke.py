@@ -393,10 +393,11 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     assert langs == ["en", "de", "zh", "es", "fr", "ru"] and rehearsed["settings"]["rehearsal_parents"]
     assert rehearsed["parents"] == {"FACILITY": ["LOC", "ORG"]}
     # natural: the point's sentence with the type, and the corpus' share without it (1 of each in the fake corpus)
-    run_benchmark([*cmd, "--methods", "natural", "--sizes", "1", "--seeds", "1"])
-    point = json.loads((out / "results.json").read_text())["points"][0]
+    other = tmp_path / "curve-natural"
+    run_benchmark([*cmd, "--methods", "natural", "--sizes", "1", "--seeds", "1", "--out", str(other)])
+    point = json.loads((other / "results.json").read_text())["points"][0]
     assert point["size"] == 1 and point["sentences"] == 2
-    natural = json.loads((out / "curve" / "natural-n1-s1" / "labelgrow.json").read_text())
+    natural = json.loads((other / "curve" / "natural-n1-s1" / "labelgrow.json").read_text())
     (trained,) = natural["settings"]["train"]
     blocks = Path(trained).read_text(encoding="utf-8").strip().split("\n\n")
     assert sorted("Facility" in b for b in blocks) == [False, True] and "s1/n1-natural/" in trained
@@ -418,6 +419,10 @@ def test_learning_curve_cuts_nested_sets_and_measures_the_min_steps_default(teac
     assert all(p.read_text().strip() in whole for p in first)  # a smaller set is part of the larger one
     text = (out / "results.md").read_text()
     assert "New-type F1:" in text and "1 sentences" in text and (out / "results.png").exists()
+    # --render-only --also: another run's points in the same tables (here the natural point of its own --out)
+    run_benchmark([*cmd, "--render-only", "--also", str(other)])
+    both = (out / "results.md").read_text()
+    assert "annotated as the text comes" in both and "annotated as the text comes" not in text
 
 
 def test_freeze_sweep_puts_each_figure_against_the_depth(teacher_dir, encoder_dir, tmp_path):
