@@ -389,7 +389,7 @@ class InferenceArguments(RuntimeArguments):
 
 
 # the teacher's probability of its own tag below which one of its entities is a near-tie: a change there is counted
-# apart in the change report (eval, diff), as the student may tip it either way (docs/method.md, section 5)
+# apart in the change report (eval, diff), as the student may tip it either way (docs/method.md, section 8)
 UNSURE_BELOW = 0.6
 
 

@@ -296,6 +296,12 @@ def change_totals(block: Mapping[str, Mapping[str, int]], changes: Sequence[str]
     return totals
 
 
+def not_kept(counts: Mapping[str, int]) -> int:
+    """The entities of one change-report row (or of ``change_totals``) the model lost, confused or re-bounded: the
+    changes that are not refinement."""
+    return sum(counts.get(change, 0) for change in NOT_REFINEMENT)
+
+
 def refine_to_parents(
     gold: Sequence[str], predicted: Sequence[str], parents: Mapping[str, Sequence[str]], mode: str = "conlleval"
 ) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from labelgrow.metrics import ALL, CHANGES, NOT_REFINEMENT, change_totals
+from labelgrow.metrics import ALL, CHANGES, change_totals, not_kept
 
 
 def _fmt(value: float | None) -> str:
@@ -84,7 +84,7 @@ def change_rows(changes: dict) -> list[list[str]]:
             if unsure:
                 near = unsure_blocks.get(lang, {})
                 near = change_totals(near, changes["changes"]) if type_ == "(all)" else near.get(type_, {})
-                row += [str(sum(near.get(c, 0) for c in CHANGES)), str(sum(near.get(c, 0) for c in NOT_REFINEMENT))]
+                row += [str(sum(near.get(c, 0) for c in CHANGES)), str(not_kept(near))]
             rows.append(row)
     return rows
 
@@ -156,8 +156,8 @@ def near_tie_line(changes: dict | None) -> str | None:
     if not changes or not changes.get("teacher_unsure"):
         return None
     unsure = changes["teacher_unsure"]
-    changed = sum(change_totals(changes["overall"], changes["changes"])[c] for c in NOT_REFINEMENT)
-    near = sum(change_totals(unsure["overall"], changes["changes"])[c] for c in NOT_REFINEMENT)
+    changed = not_kept(change_totals(changes["overall"], changes["changes"]))
+    near = not_kept(change_totals(unsure["overall"], changes["changes"]))
     return (
         f"Not kept (lost, confused, other boundary): {changed} of the teacher's entities, {near} of them where the "
         f"teacher itself was unsure (its tag's probability below {unsure['below']:g} on some word)."

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.scoring import mean
+from labelgrow.metrics import not_kept
 from labelgrow.report import markdown_table
 
 
@@ -84,13 +85,6 @@ def summary_rows(rows: Sequence[Mapping], methods: Sequence[str], bound: float |
             ]
         )
     return out
-
-
-def not_kept(counts: Mapping[str, int]) -> int:
-    """The old entities a model lost, confused or re-bounded: the changes that are not refinement."""
-    from labelgrow.metrics import NOT_REFINEMENT
-
-    return sum(counts[k] for k in NOT_REFINEMENT)
 
 
 def cell_rows(rows: Sequence[Mapping], naive_cost: Mapping[tuple, Mapping]) -> list[list[str]]:
