@@ -108,6 +108,9 @@ METHODS = [
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),
+    # the Russian near-ties drift with the encoder: does freezing two more layers keep them at two epochs, and at
+    # what FACILITY? (the freeze sweep's one cell: 33.0 / 1.0 against 33.3 / 1.2 at the default 2)
+    Method("labelgrow, 2 epochs, --freeze-layers 4", "freeze4-2ep", {"epochs": 2.0, "freeze_layers": 4}, cells="grid"),
     Method(
         "labelgrow + --add-tokens (FACILITY words of the training data in 3+ sub-words)",
         "add-tokens",
