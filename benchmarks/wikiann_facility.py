@@ -105,6 +105,14 @@ METHODS = [
         rehearsal=REHEARSAL_ALL_FILES,
         cells="grid",
     ),
+    # near-ties in languages without training text tip as the encoder drifts: a leash on the last layer's output
+    # where KD applies (extend --hidden-kd), at weights around the drift's own size (1 - cos ~0.07 after default-2ep)
+    *(
+        Method(
+            f"labelgrow, 2 epochs, --hidden-kd {w:g}", f"hkd{w:g}-2ep", {"epochs": 2.0, "hidden_kd": w}, cells="grid"
+        )
+        for w in (0.3, 1.0, 3.0)
+    ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),

@@ -263,6 +263,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     add_tokens: str | None = None  # one word per line: whole-word tokens with embedding rows of their own
     teacher_cache: bool = False
     reset_head: bool = False
+    hidden_kd: float = 0.0  # feature leash: 1 - cosine to the teacher's last-layer output where KD applies; 0 = off
 
     def __post_init__(self) -> None:
         self.new_labels = parse_new_labels(self.new_labels)
@@ -312,6 +313,12 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
             self.pseudo_label_scope == "all" or (bool(self.rehearsal) and self.pseudo_label_threshold > 0),
             "--pseudo-label-scope rehearsal gives pseudo-labels on --rehearsal text only: give --rehearsal and "
             "--pseudo-label-threshold > 0",
+        )
+        _check(self.hidden_kd >= 0, f"--hidden-kd must be >= 0 (0: off), not {self.hidden_kd}")
+        _check(not (self.hidden_kd and self.kd == "none"), "--hidden-kd compares with the teacher: not with --kd none")
+        _check(
+            not (self.hidden_kd and self.teacher_cache),
+            "--hidden-kd needs the teacher's hidden states, which --teacher-cache does not keep: drop one of them",
         )
         self.check_runtime()
         self.check_languages()

@@ -301,7 +301,7 @@ class Models:
     features: list[dict]
     stats: Any  # features.EncodingStats
     max_length: int
-    hidden_pairs: tuple[tuple[int, int], ...] = ()  # compress --hidden-kd: (student, teacher) hidden-state indices
+    hidden_pairs: tuple[tuple[int, int], ...] = ()  # --hidden-kd: (student, teacher) indices into hidden_states
 
 
 def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> Models:
@@ -359,6 +359,8 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
         args.kd_target,
         labels.refinements(planned.parents) if args.rehearsal_parents else (),
         args.pseudo_label_scope,
+        hidden_weight=args.hidden_kd if mode != "none" else 0.0,
+        hidden_where_kd=True,
     )
     logger.info("loss: --kd %s: %s", mode, describe_loss(loss_config))
     features = as_features(windows)
@@ -382,7 +384,9 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
             feature["teacher_logits"] = logits
         teacher = base.teacher = None  # train without the teacher in memory
     gc.collect()
-    return Models(base, student, frozen, loss_config, teacher, features, stats, max_length)
+    # --hidden-kd: the last layer's output of both (index -1 also holds for a teacher that shares the frozen trunk)
+    pairs = ((-1, -1),) if loss_config.hidden_weight > 0 else ()
+    return Models(base, student, frozen, loss_config, teacher, features, stats, max_length, pairs)
 
 
 def train(args: ExtendArguments, planned: Plan, models: Models, state, output: Path, callbacks=None):
@@ -457,6 +461,7 @@ def loss_record(args: ExtendArguments, loss) -> dict[str, Any]:
         "temperature": args.kd_temperature,
         "pseudo_label_threshold": args.pseudo_label_threshold,
         "pseudo_label_scope": args.pseudo_label_scope,
+        "hidden_kd": args.hidden_kd,
         "description": describe_loss(loss),
     }
 

@@ -50,6 +50,9 @@ class LossConfig:
     # compress --hidden-kd: weight of the hidden-state term (mean 1 - cosine between the student's layers and the
     # teacher layers they were copied from, on every scored word); 0 = off
     hidden_weight: float = 0.0
+    # extend --hidden-kd: the hidden-state term only on the words the KD term covers (gold O with o-aware): a leash
+    # on the encoder's output where the old labels live, none on the new type's own words, which must move
+    hidden_where_kd: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in KD_MODES:
@@ -82,6 +85,11 @@ def describe_loss(config: LossConfig) -> str:
     kd = f"KD (T={config.temperature}, alpha={config.alpha}) from the teacher on the old-label slice"
     if config.kd_target == "unbiased":
         kd += " with the new labels' probability counted as O (unbiased, MiB)"
+    if config.hidden_weight > 0 and config.hidden_where_kd:
+        kd += (
+            f", plus {config.hidden_weight} x (1 - cosine) between the student's and the teacher's last encoder "
+            "layer on the same words (--hidden-kd)"
+        )
     if config.mode == "none":
         return "CE on all words, no teacher (naive fine-tuning)"
     if config.mode == "seed":
@@ -201,6 +209,7 @@ def compute_loss(
     student = logits[scored].float()
     gold = labels[scored]
     kd_per_word = torch.zeros_like(gold, dtype=student.dtype)
+    kd_words = torch.zeros_like(gold, dtype=torch.bool)  # where the KD term applies
     pseudo = torch.zeros_like(gold, dtype=torch.bool)
     if config.mode == "none" or teacher_logits is None:
         ce_per_word = F.cross_entropy(student, gold, reduction="none")
@@ -218,6 +227,7 @@ def compute_loss(
         if config.mode == "seed":
             ce_per_word = F.cross_entropy(student, gold, reduction="none")
             kd_per_word = kd_all
+            kd_words = torch.ones_like(kd_words)
         else:  # o-aware
             outside = gold == config.outside_id
             teacher_label = teacher.argmax(-1)
@@ -243,10 +253,13 @@ def compute_loss(
                 )
                 ce_per_word = torch.where(pseudo, pseudo_ce, ce_per_word)
             kd_per_word = torch.where(outside, kd_all, torch.zeros_like(kd_all))
+            kd_words = outside
     per_word = (1 - alpha) * ce_per_word + alpha * config.temperature**2 * kd_per_word
     hidden_per_word = None
     if config.hidden_weight > 0 and hidden is not None:
         hidden_per_word = hidden_state_distance(*hidden)[scored]
+        if config.hidden_where_kd:
+            hidden_per_word = torch.where(kd_words, hidden_per_word, torch.zeros_like(hidden_per_word))
         per_word = per_word + config.hidden_weight * hidden_per_word
     words = max(int(scored.sum()), 1)
     total = per_word.sum() if per_word.numel() else logits.sum() * 0.0  # keeps the graph on an empty batch

@@ -73,7 +73,7 @@ class LabelgrowTrainer(Trainer):
         self.head_learning_rate = head_learning_rate
         self.fixed_rows = set(fixed_rows)  # parameters with rows held fixed by a gradient hook: never decayed
         self.loss_config = loss_config
-        # (student, teacher) indices into hidden_states whose distance the loss takes (compress --hidden-kd)
+        # (student, teacher) indices into hidden_states whose distance the loss takes (--hidden-kd)
         self.hidden_pairs = list(hidden_pairs) if loss_config.hidden_weight > 0 else []
         self.eval_sentences = list(eval_sentences)
         self.old_types, self.new_types = list(old_types), list(new_types)
@@ -88,9 +88,11 @@ class LabelgrowTrainer(Trainer):
         if teacher is not None and loss_config.uses_teacher:
             self.teacher = teacher.to(device=self.args.device).eval().requires_grad_(False)
             sharded = self.is_fsdp_enabled or self.is_deepspeed_enabled
-            if share_frozen_layers and self.frozen_modules and not sharded and not self.hidden_pairs:
+            # a teacher cut down to its upper layers still has their outputs, counted from the top (index < 0)
+            lower = any(t >= 0 for _, t in self.hidden_pairs)
+            if share_frozen_layers and self.frozen_modules and not sharded and not lower:
                 # sharded engines wrap the student's modules: the teacher keeps its own trunk there (and its own
-                # hidden states where the loss compares them)
+                # hidden states where the loss compares layers counted from the bottom)
                 self.shared_trunk = share_frozen_trunk(
                     self.teacher, self.model, frozen_layers, self.frozen_modules, self._probe_batch()
                 )

@@ -315,3 +315,23 @@ def test_rehearsal_parents_keep_facilities_and_give_up_rehearsal_protection_of_t
     held, given_up = grow_head(words, gold, strict, rehearsal), grow_head(words, gold, relaxed, rehearsal)
     assert held.argmax().item() == 1 and held[1].item() > 0.9
     assert given_up[2].item() > held[2].item() + 0.3
+
+
+@pytest.mark.parametrize("mode", ["o-aware", "seed"])
+def test_hidden_kd_in_extend_leashes_only_the_words_kd_covers(mode):
+    """extend --hidden-kd: the hidden term counts where KD does (gold O with o-aware, every word with seed), so the
+    new type's own words may move; compress's hidden term (hidden_where_kd off) counts on every scored word."""
+    # per position 1 - cos: orthogonal (1), opposite (2), the same (0), padding (not scored)
+    student_h = [torch.tensor([[[1.0, 0.0], [1.0, 1.0], [0.0, 3.0], [7.0, 7.0]]])]
+    teacher_h = [torch.tensor([[[0.0, 2.0], [-1.0, -1.0], [0.0, 1.0], [-7.0, 7.0]]])]
+    plain = compute_loss(LOGITS, LABELS, TEACHER, config(mode))
+    leash = compute_loss(
+        LOGITS, LABELS, TEACHER, config(mode, hidden_weight=0.3, hidden_where_kd=True), hidden=(student_h, teacher_h)
+    )
+    everywhere = compute_loss(LOGITS, LABELS, TEACHER, config(mode, hidden_weight=0.3), hidden=(student_h, teacher_h))
+    covered = [1.0] if mode == "o-aware" else [1.0, 2.0, 0.0]  # LABELS: O, B-NEW, B-PER
+    assert leash.hidden.item() == pytest.approx(sum(covered) / 3, rel=1e-6)
+    assert leash.loss.item() == pytest.approx(plain.loss.item() + 0.3 * sum(covered) / 3, rel=1e-6)
+    assert everywhere.loss.item() == pytest.approx(plain.loss.item() + 0.3 * 3.0 / 3, rel=1e-6)
+    assert "--hidden-kd" in describe_loss(config(mode, hidden_weight=0.3, hidden_where_kd=True))
+    assert "--hidden-kd" not in describe_loss(config(mode))

@@ -123,3 +123,54 @@ def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tm
     runs = [json.loads((tmp_path / d / "labelgrow.json").read_text()) for d in ("shared", "full")]
     curves = [run["training"]["loss_curve"] for run in runs]
     assert curves[0] == curves[1] and len(curves[0]) == 4
+
+
+def test_hidden_kd_trains_the_same_with_the_shared_trunk_and_keeps_the_last_layer_nearer_the_teacher(
+    tmp_path, teacher_dir, data_dir, caplog
+):
+    """--hidden-kd reads the last layer of both models (index -1), which a teacher cut down to its upper layers still
+    has: sharing the frozen trunk must not change training. And the leash does what it is for: after the same steps
+    the student's last layer is nearer the teacher's than without it, on the words it covers."""
+    from safetensors.torch import load_file
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    import labelgrow
+    from labelgrow.losses import hidden_state_distance
+
+    settings = dict(
+        base=str(teacher_dir),
+        new_labels=["FACILITY"],
+        train=[str(data_dir)],
+        max_steps=8,
+        batch_size=4,
+        cpu=True,
+        teacher_precision="fp32",
+        learning_rate=1e-2,
+        warmup_ratio=0.0,
+        logging_steps=1,
+    )
+    with caplog.at_level("INFO", logger="labelgrow"):
+        labelgrow.extend(**settings, hidden_kd=10.0, output=str(tmp_path / "shared"))
+    assert "teacher: shares the student's frozen embeddings and 2 layer(s)" in caplog.text
+    labelgrow.extend(**settings, hidden_kd=10.0, output=str(tmp_path / "full"), share_frozen_layers=False)
+    labelgrow.extend(**settings, output=str(tmp_path / "free"))
+    shared, full = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("shared", "full"))
+    for name in shared:
+        torch.testing.assert_close(shared[name], full[name], rtol=0, atol=1e-6, msg=name)
+    record = json.loads((tmp_path / "shared" / "labelgrow.json").read_text())
+    assert record["loss"]["hidden_kd"] == 10.0 and "--hidden-kd" in record["loss"]["description"]
+    log = [json.loads(line) for line in (tmp_path / "shared" / "train_log.jsonl").read_text().splitlines()]
+    assert any(entry.get("hidden", 0) > 0 for entry in log)
+
+    tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
+    sentences = [line.split()[0] for line in (data_dir / "en" / "train.txt").read_text().splitlines() if line.strip()]
+    batch = tokenizer(" ".join(sentences[:40]), return_tensors="pt")
+
+    def distance(directory):
+        models = [AutoModelForTokenClassification.from_pretrained(d).eval() for d in (directory, teacher_dir)]
+        with torch.no_grad():
+            last = [m(**batch, output_hidden_states=True).hidden_states[-1] for m in models]
+        return hidden_state_distance([last[0]], [last[1]]).mean().item()
+
+    leashed, free = distance(tmp_path / "shared"), distance(tmp_path / "free")
+    assert 0 < leashed < free / 2, (leashed, free)

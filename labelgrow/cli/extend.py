@@ -198,6 +198,15 @@ def extend_command(
             rich_help_panel=DISTILLATION,
         ),
     ] = PseudoLabelScope.ALL,
+    hidden_kd: Annotated[
+        float,
+        typer.Option(
+            help="Weight of a feature leash: the student's last encoder layer pulled towards the teacher's (1 - "
+            "cosine) on the words KD covers (gold O), not on the new types' words; 0 = off. Needs the live "
+            "teacher (not --teacher-cache).",
+            rich_help_panel=DISTILLATION,
+        ),
+    ] = 0.0,
     teacher_cache: Annotated[
         bool,
         typer.Option(
