@@ -113,6 +113,15 @@ METHODS = [
         )
         for w in (0.3, 1.0, 3.0)
     ),
+    *(
+        Method(
+            f"labelgrow, 2 epochs, --freeze-layers 4 --hidden-kd {w:g}",
+            f"f4-hkd{w:g}-2ep",
+            {"epochs": 2.0, "freeze_layers": 4, "hidden_kd": w},
+            cells="grid",
+        )
+        for w in (0.3, 1.0, 3.0)
+    ),
     Method("labelgrow + pseudo-labels at 0.5", "pseudo", {"pseudo_label_threshold": 0.5}, cells="first"),
     Method("labelgrow --kd seed (grown head)", "kd-seed", {"kd": "seed"}, cells="first"),
     Method("labelgrow --freeze-layers 4", "freeze4", {"freeze_layers": 4}, cells="first"),
