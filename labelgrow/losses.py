@@ -47,8 +47,9 @@ class LossConfig:
     # rehearsal text is the teacher's kind of text, where its label is what the user wants kept -- near-ties
     # included, which soft KD at T = 2 lets tip (docs/method.md)
     pseudo_label_scope: str = "all"
-    # compress --hidden-kd: weight of the hidden-state term (mean 1 - cosine between the student's layers and the
-    # teacher layers they were copied from, on every scored word); 0 = off
+    # --hidden-kd: weight of the hidden-state term (mean 1 - cosine between the student's layers and the teacher's
+    # paired with them: compress, each kept layer and its original on every scored word; extend, the last layer of
+    # both where KD applies, see hidden_where_kd); 0 = off
     hidden_weight: float = 0.0
     # extend --hidden-kd: the hidden-state term only on the words the KD term covers (gold O with o-aware): a leash
     # on the encoder's output where the old labels live, none on the new type's own words, which must move

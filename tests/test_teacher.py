@@ -93,7 +93,9 @@ def test_teacher_precision():
         ExtendArguments(base="b", new_labels=["X"], train=["t"], output="o", teacher_precision="fp8")
 
 
-def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tmp_path, teacher_dir, data_dir, caplog):
+def train_shared_and_full(tmp_path, caplog, teacher_dir, data_dir, **changes) -> None:
+    """extend a few steps on the tiny teacher twice, with the teacher sharing the student's frozen trunk (OUT/shared)
+    and with the full teacher (OUT/full): both must train the same weights."""
     from safetensors.torch import load_file
 
     import labelgrow
@@ -108,6 +110,8 @@ def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tm
         teacher_precision="fp32",
         logging_steps=1,
     )
+    settings.update(changes)
+    caplog.clear()
     with caplog.at_level("INFO", logger="labelgrow"):
         labelgrow.extend(**settings, output=str(tmp_path / "shared"))
     assert "teacher: shares the student's frozen embeddings and 2 layer(s)" in caplog.text
@@ -120,6 +124,10 @@ def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tm
     assert shared.keys() == full.keys()
     for name in shared:
         torch.testing.assert_close(shared[name], full[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_training_with_the_shared_trunk_equals_training_with_the_full_teacher(tmp_path, teacher_dir, data_dir, caplog):
+    train_shared_and_full(tmp_path, caplog, teacher_dir, data_dir)
     runs = [json.loads((tmp_path / d / "labelgrow.json").read_text()) for d in ("shared", "full")]
     curves = [run["training"]["loss_curve"] for run in runs]
     assert curves[0] == curves[1] and len(curves[0]) == 4
@@ -131,32 +139,23 @@ def test_hidden_kd_trains_the_same_with_the_shared_trunk_and_keeps_the_last_laye
     """--hidden-kd reads the last layer of both models (index -1), which a teacher cut down to its upper layers still
     has: sharing the frozen trunk must not change training. And the leash does what it is for: after the same steps
     the student's last layer is nearer the teacher's than without it, on the words it covers."""
-    from safetensors.torch import load_file
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     import labelgrow
     from labelgrow.losses import hidden_state_distance
 
-    settings = dict(
+    settings = dict(max_steps=8, learning_rate=1e-2, warmup_ratio=0.0)
+    train_shared_and_full(tmp_path, caplog, teacher_dir, data_dir, hidden_kd=10.0, **settings)
+    labelgrow.extend(
         base=str(teacher_dir),
         new_labels=["FACILITY"],
         train=[str(data_dir)],
-        max_steps=8,
         batch_size=4,
         cpu=True,
         teacher_precision="fp32",
-        learning_rate=1e-2,
-        warmup_ratio=0.0,
-        logging_steps=1,
+        **settings,
+        output=str(tmp_path / "free"),
     )
-    with caplog.at_level("INFO", logger="labelgrow"):
-        labelgrow.extend(**settings, hidden_kd=10.0, output=str(tmp_path / "shared"))
-    assert "teacher: shares the student's frozen embeddings and 2 layer(s)" in caplog.text
-    labelgrow.extend(**settings, hidden_kd=10.0, output=str(tmp_path / "full"), share_frozen_layers=False)
-    labelgrow.extend(**settings, output=str(tmp_path / "free"))
-    shared, full = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("shared", "full"))
-    for name in shared:
-        torch.testing.assert_close(shared[name], full[name], rtol=0, atol=1e-6, msg=name)
     record = json.loads((tmp_path / "shared" / "labelgrow.json").read_text())
     assert record["loss"]["hidden_kd"] == 10.0 and "--hidden-kd" in record["loss"]["description"]
     log = [json.loads(line) for line in (tmp_path / "shared" / "train_log.jsonl").read_text().splitlines()]
