@@ -309,6 +309,8 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     (live, or its logits cached once with --teacher-cache)."""
     import gc
 
+    from transformers import set_seed
+
     from labelgrow.features import as_features, encode, max_input_length
     from labelgrow.losses import LossConfig, describe_loss
     from labelgrow.modeling import build_student, freeze, load_base
@@ -319,6 +321,9 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     windows, stats = encode(planned.train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
     parents = planned.parents if args.new_rows_from == "parent" else None
+    # a head made afresh (a base without one, --reset-head) draws its rows from the global generator, which the
+    # Trainer seeds only after the model exists: unseeded, the same command trained a different teacher each run
+    set_seed(args.seed)
     student = build_student(base, labels, args.trust_remote_code, args.allow_pickle, parents)
     if parents:
         logger.info(

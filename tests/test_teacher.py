@@ -173,3 +173,21 @@ def test_hidden_kd_trains_the_same_with_the_shared_trunk_and_keeps_the_last_laye
 
     leashed, free = distance(tmp_path / "shared"), distance(tmp_path / "free")
     assert 0 < leashed < free / 2, (leashed, free)
+
+
+def test_a_head_made_afresh_is_the_same_on_every_run_of_one_seed(tmp_path, encoder_dir, data_dir):
+    """Bootstrapping a teacher from an encoder without a NER head draws the head's rows at random: with one --seed
+    two runs in one process (the global generator already used in between) must train the same weights."""
+    from safetensors.torch import load_file
+
+    import labelgrow
+
+    settings = dict(base=str(encoder_dir), new_labels=["PER", "LOC", "FACILITY"], train=[str(data_dir)], max_steps=3)
+    settings.update(batch_size=4, cpu=True, seed=7)
+    torch.rand(5)  # whatever the generator did before
+    labelgrow.extend(**settings, output=str(tmp_path / "one"))
+    torch.rand(11)
+    labelgrow.extend(**settings, output=str(tmp_path / "two"))
+    one, two = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("one", "two"))
+    for name in one:
+        torch.testing.assert_close(one[name], two[name], rtol=0, atol=0, msg=name)
