@@ -294,3 +294,18 @@ def test_adapt_resumes_from_its_last_checkpoint(teacher_dir, raw_file, tmp_path,
     logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     # train_log.jsonl grows across the two runs: steps 1-2, then 3-4 (a fresh start would log 1-2 again)
     assert [r["step"] for r in logged if "mlm" in r] == [1, 2, 3, 4]
+
+
+def test_a_new_lm_head_is_the_same_on_every_run_of_one_seed(teacher_dir, raw_file, tmp_path, monkeypatch, capsys):
+    """Without --mlm-head the LM head's transform is drawn at random: one --seed, whatever the global generator did
+    before, must train the same weights."""
+    from safetensors.torch import load_file
+
+    for name, noise in (("one", 5), ("two", 11)):
+        torch.rand(noise)
+        args = adapt_cli(teacher_dir, raw_file, tmp_path / name, "--head-warmup-steps", "0", "--max-steps", "3")
+        code, _, err = run_cli(args, monkeypatch, capsys)
+        assert code == 0, err
+    one, two = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("one", "two"))
+    for name in one:
+        torch.testing.assert_close(one[name], two[name], rtol=0, atol=0, msg=name)
