@@ -377,8 +377,6 @@ def _plan(args: AdaptArguments):
 
 
 def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
-    from transformers import set_seed
-
     from labelgrow.extension import (
         Models,
         checkpoint_every,
@@ -399,7 +397,6 @@ def _adapt(args: AdaptArguments, state, output: Path) -> AdaptResult:
     base = load_base(args.model, args.trust_remote_code, args.allow_pickle, planned.config, tokenizer)
     teacher = base.teacher
     student = copy.deepcopy(teacher).train().requires_grad_(True)  # the weights are read once
-    set_seed(args.seed)  # a new head's transform is drawn at random, before the Trainer seeds anything
     head = mlm_head_for(student, args.mlm_head, args.trust_remote_code)
     frozen = freeze(student, args.freeze_layers, args.freeze_embeddings)
     logger.info("%s; the LM head: %s", frozen, "from " + args.mlm_head if args.mlm_head else "new (random transform)")

@@ -49,10 +49,15 @@ def run_into_output(args, body):
     log warnings only, transformers' chatter is quieted, and an output directory this run created is removed
     again if it fails before labelgrow.json is written."""
     from accelerate import PartialState
+    from transformers import set_seed
 
     from labelgrow.outputs import prepare_output, remove_if_unfinished
     from labelgrow.terminal import quiet_transformers
 
+    # every random draw a command makes before the Trainer seeds (a head made afresh for a base without one,
+    # --reset-head, adapt's new LM head) comes from the global generator: unseeded, one command and --seed trained
+    # a different model each run
+    set_seed(args.seed)
     state = PartialState(cpu=args.cpu)
     if not state.is_main_process:
         logging.getLogger("labelgrow").setLevel(logging.WARNING)
@@ -309,8 +314,6 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     (live, or its logits cached once with --teacher-cache)."""
     import gc
 
-    from transformers import set_seed
-
     from labelgrow.features import as_features, encode, max_input_length
     from labelgrow.losses import LossConfig, describe_loss
     from labelgrow.modeling import build_student, freeze, load_base
@@ -321,9 +324,6 @@ def build_models(args: ExtendArguments, planned: Plan, state, output: Path) -> M
     windows, stats = encode(planned.train.sentences, tokenizer, max_length, labels.label2id, args.label_all_subwords)
     stats.log("train")
     parents = planned.parents if args.new_rows_from == "parent" else None
-    # a head made afresh (a base without one, --reset-head) draws its rows from the global generator, which the
-    # Trainer seeds only after the model exists: unseeded, the same command trained a different teacher each run
-    set_seed(args.seed)
     student = build_student(base, labels, args.trust_remote_code, args.allow_pickle, parents)
     if parents:
         logger.info(
