@@ -128,6 +128,15 @@ METHODS = [
     # the Russian near-ties drift with the encoder: does freezing two more layers keep them at two epochs, and at
     # what FACILITY? (the freeze sweep's one cell: 33.0 / 1.0 against 33.3 / 1.2 at the default 2)
     Method("labelgrow, 2 epochs, --freeze-layers 4", "freeze4-2ep", {"epochs": 2.0, "freeze_layers": 4}, cells="grid"),
+    # four layers missed only in Russian (1.7, 1.8) and the leash gave FACILITY back (+1.1): does half the encoder
+    # frozen keep the last near-ties, and does the leash pay for the FACILITY six layers cost (sweep: 31.6 vs 33.3)?
+    Method("labelgrow, 2 epochs, --freeze-layers 6", "freeze6-2ep", {"epochs": 2.0, "freeze_layers": 6}, cells="grid"),
+    Method(
+        "labelgrow, 2 epochs, --freeze-layers 6 --hidden-kd 1",
+        "f6-hkd1-2ep",
+        {"epochs": 2.0, "freeze_layers": 6, "hidden_kd": 1.0},
+        cells="grid",
+    ),
     Method(
         "labelgrow + --add-tokens (FACILITY words of the training data in 3+ sub-words)",
         "add-tokens",
