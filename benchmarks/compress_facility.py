@@ -10,7 +10,11 @@ the other in one process:
 - distilled: `labelgrow compress --layers 6` on a seeded subset of the teacher's WikiANN data (gold PER/ORG/LOC)
   plus the FACILITY-only MultiCoNER data (gold O there gets the full model's distribution, not CE);
 - direct: the same 6 layers (`--no-distill`) trained on the same files with CE alone;
-- with `--hidden-kd W` also "distilled+hidden": distilled as above plus hidden-state distillation at weight W.
+- with `--hidden-kd W` also "distilled+hidden": distilled as above plus hidden-state distillation at weight W;
+- with `--raw-sentences N` also "distilled+raw": distilled as above plus raw text learned by distillation alone
+  (`compress --raw`): DATA/rehearsal-all (WikiANN text of the six languages old labels are scored in) and N seeded
+  MultiCoNER II train sentences in each of its 12 languages (tags dropped; never the dev sentences scored on) — the
+  languages the 7,500 annotated sentences (en/de/zh only) leave out.
 
 Scores: old-label F1 on the scenario's WikiANN test subsets (6 languages), FACILITY F1 on its MultiCoNER dev subsets
 (12 languages), words/s over both sets, parameters, size on disk, training wall time and peak memory.
@@ -19,6 +23,7 @@ Usage:
     python benchmarks/compress_facility.py --model runs/bench/wikiann-facility/methods/t45/default-s42 \\
         --data runs/bench/wikiann-facility/data
     python benchmarks/compress_facility.py --model ... --data ... --hidden-kd 1.0  # + hidden-state distillation
+    python benchmarks/compress_facility.py --model ... --data ... --raw-sentences 300  # + raw text of every language
     python benchmarks/compress_facility.py --model ... --data ... --quick     # minutes: small subsets, few steps
 Writes OUT/results.json and OUT/results.md (OUT: runs/bench/compress-facility).
 """
@@ -30,11 +35,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.corpora import MULTICONER_LANGS
 from harness.data import subset, write
 from harness.runs import train_once
 from harness.scoring import load_sets
 
 HIDDEN = "distilled+hidden"
+RAW = "distilled+raw"
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,6 +60,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cpu", action="store_true")
     p.add_argument("--hidden-kd", type=float, default=0.0, help="also train distilled+hidden at this weight")
+    p.add_argument(
+        "--raw-sentences",
+        type=int,
+        default=0,
+        help="also train distilled+raw: DATA/rehearsal-all plus this many MultiCoNER II train sentences a language",
+    )
+    p.add_argument("--shared", default="../shared", help="where datasets/multiconer2 is (for --raw-sentences)")
     p.add_argument("--reuse-other-code", action="store_true", help="reuse runs made by other labelgrow code")
     p.add_argument("--eval-sentences", type=int, default=None, help="per language and set (default: all)")
     p.add_argument("--quick", action="store_true", help="60 teacher sentences per language, 10 steps, 20 to score")
@@ -79,11 +93,31 @@ def training_files(args, out: Path) -> tuple[list[str], str]:
 
 def model_names(args) -> list[str]:
     """The models this run compares, in table order."""
-    return ["full", "distilled", *([HIDDEN] if args.hidden_kd else []), "direct"]
+    return [
+        "full",
+        "distilled",
+        *([HIDDEN] if args.hidden_kd else []),
+        *([RAW] if args.raw_sentences else []),
+        "direct",
+    ]
+
+
+def raw_files(args, out: Path) -> list[str]:
+    """distilled+raw's unlabelled text: the scenario's rehearsal text of the six WikiANN languages and a seeded
+    sample (seed 8) of MultiCoNER II train in each of its languages, written under OUT/data/raw."""
+    rehearsal = sorted((Path(args.data) / "rehearsal-all").glob("*/train.txt"))
+    if not rehearsal:
+        raise SystemExit(f"{args.data}: no rehearsal-all/*/train.txt (run benchmarks/wikiann_facility.py first)")
+    multiconer = Path(args.shared) / "datasets" / "multiconer2"
+    sampled = [
+        write(out / "data" / "raw" / lang / "train.txt", subset(multiconer / lang / "train.txt", args.raw_sentences, 8))
+        for lang in MULTICONER_LANGS
+    ]
+    return [str(p) for p in rehearsal + sampled]
 
 
 def output_dir(out: Path, name: str) -> Path:
-    return out / ("distilled-hidden" if name == HIDDEN else name)
+    return out / {HIDDEN: "distilled-hidden", RAW: "distilled-raw"}.get(name, name)
 
 
 def train_small(args, out: Path, name: str) -> dict[str, Any]:
@@ -110,6 +144,8 @@ def train_small(args, out: Path, name: str) -> dict[str, Any]:
     }
     if name == HIDDEN:
         config["hidden_kd"] = args.hidden_kd
+    if name == RAW:
+        config["raw"] = raw_files(args, out)
     return train_once(config, name, args.reuse_other_code, command="compress")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.tiny_models import TRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
+MULTICONER_LANGS = ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh")  # harness.corpora's
 MULTICONER = (
     "the B-Facility\nheathrow I-Facility\nairport I-Facility\nin O\nhamburg B-HumanSettlement\n\n"
     "angela B-Politician\nmerkel I-Politician\nvisited O\nsiemens B-PublicCorp\n"
@@ -33,7 +34,7 @@ def fake_shared(tmp_path: Path) -> Path:
 
 def fake_multiconer(shared: Path, text: str) -> None:
     """A tiny ../shared/datasets/multiconer2: ``text`` as every language's train and dev."""
-    for lang in ("bn", "de", "en", "es", "fa", "fr", "hi", "it", "pt", "sv", "uk", "zh"):
+    for lang in MULTICONER_LANGS:
         (shared / "multiconer2" / lang).mkdir(parents=True)
         for split in ("train", "dev"):
             (shared / "multiconer2" / lang / f"{split}.txt").write_text(text, encoding="utf-8")
@@ -171,10 +172,15 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     script = [sys.executable, str(ROOT / "benchmarks" / "compress_facility.py"), "--layers", "2", "--cpu"]
     model = str(out / "methods" / "t3" / "default-s1")
     script += ["--model", model, "--data", str(out / "data"), "--out", str(small), "--quick", "--hidden-kd", "1"]
+    script += ["--raw-sentences", "1", "--shared", str(tmp_path / "shared")]
     run_benchmark(script)
     compressed = json.loads((small / "results.json").read_text())
-    assert list(compressed["models"]) == ["full", "distilled", "distilled+hidden", "direct"]
-    assert [m["layers"] for m in compressed["models"].values()] == [3, 2, 2, 2]
+    assert list(compressed["models"]) == ["full", "distilled", "distilled+hidden", "distilled+raw", "direct"]
+    assert [m["layers"] for m in compressed["models"].values()] == [3, 2, 2, 2, 2]
+    raw = json.loads((small / "distilled-raw" / "labelgrow.json").read_text())
+    raw_langs = sorted(Path(path).parent.name for path in raw["settings"]["raw"])
+    assert raw_langs == sorted(["en", "de", "zh", "es", "fr", "ru", *MULTICONER_LANGS])  # WikiANN's 6, MultiCoNER's 12
+    assert all((small / "data" / "raw" / lang / "train.txt").read_text().strip() for lang in MULTICONER_LANGS)
     distilled = json.loads((small / "distilled" / "labelgrow.json").read_text())
     assert distilled["kind"] == "compress" and distilled["training"]["global_steps"] == 10
     assert distilled["loss"]["hidden_kd"] == 0.0
@@ -182,8 +188,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert hidden["loss"]["hidden_kd"] == 1.0
     assert set(compressed["models"]["distilled"]["old_f1"]) == {"en", "de", "zh", "es", "fr", "ru"}
     assert "| direct | 2 |" in (small / "results.md").read_text()
-    again = run_benchmark(script)  # the three small models are reused (harness.runs.train_once)
-    assert again.stderr.count("reusing") == 3 and "training ->" not in again.stderr
+    again = run_benchmark(script)  # the four small models are reused (harness.runs.train_once)
+    assert again.stderr.count("reusing") == 4 and "training ->" not in again.stderr
 
 
 def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):
