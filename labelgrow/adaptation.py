@@ -44,6 +44,7 @@ from labelgrow.configuration import (
     TrainingOptions,
     _as_list,
     _check,
+    call_arguments,
     check_label_map,
     choice,
     settings_dict,
@@ -332,10 +333,7 @@ def adapt(args: AdaptArguments | None = None, /, **kwargs: Any) -> AdaptResult:
     (``adapt(model=..., raw=[...], output=...)``), with the re-check in OUTPUT/adapt.json."""
     from labelgrow.extension import run_into_output
 
-    if args is None:
-        args = AdaptArguments(**kwargs)
-    elif kwargs:
-        raise TypeError("pass either an AdaptArguments or keyword arguments, not both")
+    args = call_arguments(AdaptArguments, args, kwargs)
     return run_into_output(args, lambda state, output: _adapt(args, state, output))
 
 

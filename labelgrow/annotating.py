@@ -27,6 +27,7 @@ from labelgrow.configuration import (
     Selection,
     _as_list,
     _check,
+    call_arguments,
     choice,
 )
 from labelgrow.data import Sentence, read_unlabelled, tokenize_with_offsets
@@ -213,6 +214,4 @@ def conll_block(sentence: Sentence, spans: Sequence[dict[str, Any]]) -> str:
 
 def annotate(args: AnnotateArguments | None = None, /, **kwargs: Any) -> AnnotateResult:
     """The Python face of ``labelgrow annotate``: ``annotate(model=..., input=[...], output=...)``."""
-    if args is not None and kwargs:
-        raise TypeError("pass either an AnnotateArguments or keyword arguments, not both")
-    return run_annotate(args if args is not None else AnnotateArguments(**kwargs))
+    return run_annotate(call_arguments(AnnotateArguments, args, kwargs))

@@ -26,6 +26,7 @@ from labelgrow.configuration import (
     TrainingOptions,
     _as_list,
     _check,
+    call_arguments,
     check_label_map,
     choice,
     settings_dict,
@@ -134,10 +135,7 @@ def compress(args: CompressArguments | None = None, /, **kwargs: Any) -> Compres
     with ``eval_data``, score the full model and the student side by side."""
     from labelgrow.extension import run_into_output
 
-    if args is None:
-        args = CompressArguments(**kwargs)
-    elif kwargs:
-        raise TypeError("pass either a CompressArguments or keyword arguments, not both")
+    args = call_arguments(CompressArguments, args, kwargs)
     return run_into_output(args, lambda state, output: _compress(args, state, output))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from labelgrow.data import UNLABELLED_FORMATS
 from labelgrow.errors import LabelgrowError
@@ -347,6 +347,18 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | Path) or hasattr(value, "column_names"):
         return [value]
     return list(value)
+
+
+Arguments = TypeVar("Arguments")
+
+
+def call_arguments(cls: type[Arguments], args: Arguments | None, kwargs: dict[str, Any]) -> Arguments:
+    """The arguments of a command's Python face, ``extend(ExtendArguments(...))`` or ``extend(**kwargs)``: one of
+    the two, never both (keywords beside a dataclass would be silently dropped)."""
+    if args is not None and kwargs:
+        article = "an" if cls.__name__[0] in "AEIOU" else "a"
+        raise TypeError(f"pass either {article} {cls.__name__} or keyword arguments, not both")
+    return cls(**kwargs) if args is None else args
 
 
 def _check(ok: bool, message: str) -> None:

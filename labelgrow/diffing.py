@@ -19,6 +19,7 @@ from labelgrow.configuration import (
     UnlabelledFormat,
     _as_list,
     _check,
+    call_arguments,
     check_unsure_below,
     choice,
 )
@@ -127,6 +128,4 @@ def run_diff(args: DiffArguments) -> DiffResult:
 
 def diff(args: DiffArguments | None = None, /, **kwargs: Any) -> DiffResult:
     """The Python face of ``labelgrow diff``: ``diff(teacher=..., model=..., data=[...])``."""
-    if args is not None and kwargs:
-        raise TypeError("pass either a DiffArguments or keyword arguments, not both")
-    return run_diff(args if args is not None else DiffArguments(**kwargs))
+    return run_diff(call_arguments(DiffArguments, args, kwargs))

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import UNSURE_BELOW, EvalArguments, InferenceArguments
+from labelgrow.configuration import UNSURE_BELOW, EvalArguments, InferenceArguments, call_arguments
 from labelgrow.data import Corpus, Sentence
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import OUTSIDE, check_parents, entity_types, parse_parents
@@ -312,6 +312,4 @@ def compare_with_teacher(
 def evaluate(args: EvalArguments | None = None, /, **kwargs: Any) -> EvalResult:
     """The Python face of ``labelgrow eval``: ``evaluate(model=..., data=[...], teacher=...)`` or
     ``evaluate(EvalArguments(...))``."""
-    if args is not None and kwargs:
-        raise TypeError("pass either an EvalArguments or keyword arguments, not both")
-    return run_eval(args if args is not None else EvalArguments(**kwargs))
+    return run_eval(call_arguments(EvalArguments, args, kwargs))

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from labelgrow.configuration import InferenceArguments, LanguageArguments, _as_list, _check, check_label_map
+from labelgrow.configuration import (
+    InferenceArguments,
+    LanguageArguments,
+    _as_list,
+    _check,
+    call_arguments,
+    check_label_map,
+)
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import entity_types
 
@@ -256,10 +263,7 @@ def check_passed(result: ExportResult) -> None:
 def export(args: ExportArguments | None = None, /, **kwargs: Any) -> ExportResult:
     """The Python face of ``labelgrow export``: ``export(model=..., output=..., data=[...])``; raises
     ``LabelgrowError`` (after writing export.json) when an export fails the check."""
-    if args is None:
-        args = ExportArguments(**kwargs)
-    elif kwargs:
-        raise TypeError("pass either an ExportArguments or keyword arguments, not both")
+    args = call_arguments(ExportArguments, args, kwargs)
     result = run_export(args)
     check_passed(result)
     return result

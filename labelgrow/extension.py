@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import ExtendArguments, TrainingOptions
+from labelgrow.configuration import ExtendArguments, TrainingOptions, call_arguments
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import LabelSet, check_known_tags, check_parents, entity_types, parse_parents
 
@@ -36,10 +36,7 @@ def extend(args: ExtendArguments | None = None, /, *, callbacks: list | None = N
     ``callbacks`` (transformers ``TrainerCallback`` objects) are handed to the Trainer.
     Only the main process writes files; under ``accelerate launch`` every process runs this same function.
     """
-    if args is None:
-        args = ExtendArguments(**kwargs)
-    elif kwargs:
-        raise TypeError("pass either an ExtendArguments or keyword arguments, not both")
+    args = call_arguments(ExtendArguments, args, kwargs)
     return run_into_output(args, lambda state, output: _extend(args, state, output, callbacks))
 
 

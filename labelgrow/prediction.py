@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelgrow.configuration import InferenceArguments, InputFormat, _check, choice
+from labelgrow.configuration import InferenceArguments, InputFormat, _check, call_arguments, choice
 from labelgrow.data import Sentence, read_conll, read_text, text_sentences
 from labelgrow.labels import repair_bio
 from labelgrow.metrics import extract_entities
@@ -110,6 +110,4 @@ def write_jsonl(rows: Iterable[dict], path: Path | None) -> str | None:
 def predict(args: PredictArguments | None = None, /, **kwargs: Any) -> list[dict[str, Any]]:
     """The Python face of ``labelgrow predict``: ``predict(model=..., texts=[...])`` or
     ``predict(PredictArguments(...))``; entities with character offsets for each text."""
-    if args is not None and kwargs:
-        raise TypeError("pass either a PredictArguments or keyword arguments, not both")
-    return run_predict(args if args is not None else PredictArguments(**kwargs))
+    return run_predict(call_arguments(PredictArguments, args, kwargs))

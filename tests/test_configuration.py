@@ -149,3 +149,27 @@ def test_checkpoints_are_capped_when_epochs_are_short(settings, windows, expecte
         assert trainer_args.save_steps == trainer_args.eval_steps == 10
     else:
         assert trainer_args.save_strategy == "epoch" and trainer_args.eval_strategy == "epoch"
+
+
+@pytest.mark.parametrize(
+    ("module", "face", "arguments"),
+    [
+        ("extension", "extend", "ExtendArguments"),
+        ("adaptation", "adapt", "AdaptArguments"),
+        ("compression", "compress", "CompressArguments"),
+        ("annotating", "annotate", "AnnotateArguments"),
+        ("diffing", "diff", "DiffArguments"),
+        ("evaluation", "evaluate", "EvalArguments"),
+        ("exporting", "export", "ExportArguments"),
+        ("prediction", "predict", "PredictArguments"),
+    ],
+)
+def test_every_python_face_refuses_a_dataclass_and_keywords_together(module, face, arguments):
+    """Keywords beside a ready dataclass would be dropped without a word: every command's function refuses them
+    before it loads or writes anything (the dataclass need not even be valid: it is not looked at)."""
+    import importlib
+
+    function = getattr(importlib.import_module(f"labelgrow.{module}"), face)
+    article = "an" if arguments[0] in "AEIOU" else "a"
+    with pytest.raises(TypeError, match=f"pass either {article} {arguments} or keyword arguments, not both"):
+        function(object(), output="elsewhere")
