@@ -250,7 +250,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     validation: list[Any] = field(default_factory=list)
     label_map: str | None = None
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
-    freeze_layers: int | str = 2  # encoder layers 0..N-1, or "all"
+    freeze_layers: int | str = 2  # encoder layers 0..N-1, "all", or a fraction "a/b" of them (modeling.frozen_count)
     freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
     new_rows_from: str = "o"  # o: a copy of O's row; parent: the mean of its --parent types' rows (B to B, I to I)
     kd: str = "o-aware"
@@ -280,16 +280,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
             self.add_tokens = str(self.add_tokens)
             _check(Path(self.add_tokens).is_file(), f"--add-tokens {self.add_tokens}: no such file")
         self.check_training(bool(self.validation))
-        if isinstance(self.freeze_layers, str) and self.freeze_layers != "all":
-            _check(
-                self.freeze_layers.isdigit(),
-                f"--freeze-layers must be a number >= 0 or all, not {self.freeze_layers!r}",
-            )
-            self.freeze_layers = int(self.freeze_layers)
-        _check(
-            self.freeze_layers == "all" or self.freeze_layers >= 0,
-            f"--freeze-layers must be >= 0, not {self.freeze_layers}",
-        )
+        self.freeze_layers = parse_freeze_layers(self.freeze_layers)
         self.kd = choice(self.kd, KdMode, "--kd")
         self.kd_target = choice(self.kd_target, KdTarget, "--kd-target")
         self.new_rows_from = choice(self.new_rows_from, NewRowsFrom, "--new-rows-from")
@@ -347,6 +338,26 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | Path) or hasattr(value, "column_names"):
         return [value]
     return list(value)
+
+
+def parse_freeze_layers(value: int | str) -> int | str:
+    """``--freeze-layers``: a count N (layers 0..N-1), ``all``, or a fraction ``a/b`` of the encoder's layers (``1/3``),
+    kept as written and resolved against the model's depth when it is loaded (modeling.frozen_count), so that one
+    recipe freezes the same share of a 12-layer and a 24-layer encoder."""
+    if isinstance(value, int):
+        _check(value >= 0, f"--freeze-layers must be >= 0, not {value}")
+        return value
+    text = str(value).strip()
+    if text == "all":
+        return text
+    if text.isdigit():
+        return int(text)
+    top, slash, bottom = text.partition("/")
+    _check(
+        bool(slash) and top.isdigit() and bottom.isdigit() and int(bottom) > 0 and int(top) <= int(bottom),
+        f"--freeze-layers must be a number >= 0, all, or a fraction of the layers such as 1/3, not {value!r}",
+    )
+    return f"{int(top)}/{int(bottom)}"
 
 
 Arguments = TypeVar("Arguments")

@@ -7,6 +7,7 @@ import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import torch
@@ -245,14 +246,24 @@ class FreezeSummary:
         )
 
 
-def freeze(model: nn.Module, layers: int | str, embeddings: bool = True) -> FreezeSummary:
-    """Freeze the embeddings (optionally) and encoder layers ``0..layers-1`` (``"all"``: every layer); the rest
-    stays trainable."""
-    blocks = encoder_layers(model) if layers == "all" or layers > 0 else None
+def frozen_count(layers: int | str, total: int) -> int:
+    """How many of ``total`` encoder layers ``--freeze-layers`` freezes: a count as given, ``"all"``, or a fraction
+    ``"a/b"`` of the depth rounded to the nearest layer (half up: 1/3 of 12 is 4, of 24 is 8, of 3 is 1)."""
     if layers == "all":
-        layers = len(blocks)
-    if blocks is not None and layers > len(blocks):
-        raise LabelgrowError(f"--freeze-layers {layers}: the model has only {len(blocks)} encoder layers")
+        return total
+    if isinstance(layers, str):
+        top, _, bottom = layers.partition("/")
+        return int(Fraction(int(top) * total, int(bottom)) + Fraction(1, 2))
+    if layers > total:
+        raise LabelgrowError(f"--freeze-layers {layers}: the model has only {total} encoder layers")
+    return layers
+
+
+def freeze(model: nn.Module, layers: int | str, embeddings: bool = True) -> FreezeSummary:
+    """Freeze the embeddings (optionally) and encoder layers ``0..N-1`` (N: ``frozen_count`` of ``layers``); the
+    rest stays trainable."""
+    blocks = encoder_layers(model) if layers != 0 else None
+    layers = frozen_count(layers, len(blocks)) if blocks is not None else 0
     modules = [input_embeddings_module(model)] if embeddings else []
     modules += list(blocks or [])[:layers]
     for module in modules:

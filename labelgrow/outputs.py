@@ -253,7 +253,12 @@ class RunRecord:
             "languages": self.train.languages(),
             "loss": self.loss,
             "settings": self.settings,
-            "parameters": {"trainable": self.frozen.trainable, "total": self.frozen.total, "summary": str(self.frozen)},
+            "parameters": {
+                "trainable": self.frozen.trainable,
+                "total": self.frozen.total,
+                "frozen_layers": self.frozen.frozen_layers,  # settings' --freeze-layers resolved (a fraction too)
+                "summary": str(self.frozen),
+            },
             "added_tokens": self.added_tokens,
             "data": {
                 "train": describe_files(self.train.files, Counter(s.path for s in self.train.sentences)),

@@ -89,7 +89,7 @@ def test_overwrite_replaces_a_labelgrow_output(teacher_dir, data_dir, tmp_path, 
 def test_config_file_gives_defaults_and_the_command_line_wins(teacher_dir, data_dir, tmp_path, monkeypatch, capsys):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
-        f"base: {teacher_dir}\nnew-labels: [FACILITY]\ntrain: [{data_dir}]\nfreeze_layers: 1\n"
+        f"base: {teacher_dir}\nnew-labels: [FACILITY]\ntrain: [{data_dir}]\nfreeze_layers: 2/3\n"
         "kd: seed\nepochs: 1\nbatch-size: 4\n"
     )
     output = tmp_path / "out"
@@ -97,8 +97,10 @@ def test_config_file_gives_defaults_and_the_command_line_wins(teacher_dir, data_
         ["extend", "--config", str(recipe), "--output", str(output), "--kd", "none"], monkeypatch, capsys
     )
     assert code == 0, err
-    settings = json.loads((output / "labelgrow.json").read_text())["settings"]
-    assert settings["freeze_layers"] == 1 and settings["kd"] == "none" and settings["new_labels"] == ["FACILITY"]
+    run = json.loads((output / "labelgrow.json").read_text())
+    settings = run["settings"]
+    assert settings["freeze_layers"] == "2/3" and settings["kd"] == "none" and settings["new_labels"] == ["FACILITY"]
+    assert run["parameters"]["frozen_layers"] == 2  # two thirds of the tiny model's 3 layers
     bad = tmp_path / "bad.yaml"
     bad.write_text("bogus_option: 1\n")
     code, _, err = run_cli(["extend", "--config", str(bad)], monkeypatch, capsys)

@@ -25,8 +25,11 @@ BASE = {"base": "some/model", "new_labels": "FACILITY", "train": ["train.txt"], 
             {"validation": ["dev.txt"], "eval_steps": 30, "save_steps": 50},
             "--save-steps 50 must be a multiple of --eval-steps 30 when --validation selects the best checkpoint",
         ),
-        ({"freeze_layers": "some"}, "--freeze-layers must be a number >= 0 or all, not 'some'"),
+        ({"freeze_layers": "some"}, "--freeze-layers must be a number >= 0, all, or a fraction .*, not 'some'"),
         ({"freeze_layers": -1}, "--freeze-layers must be >= 0, not -1"),
+        ({"freeze_layers": "4/3"}, "--freeze-layers must be .* a fraction of the layers such as 1/3, not '4/3'"),
+        ({"freeze_layers": "1/0"}, "not '1/0'"),
+        ({"freeze_layers": "-1/3"}, "not '-1/3'"),
         ({"kd_target": "folded"}, "--kd-target must be one of old-slice, unbiased"),
         ({"kd": "none", "rehearsal": ["text.txt"]}, "--rehearsal needs a teacher"),
         ({"rehearsal_parents": True, "parent": ["FACILITY=ORG"]}, "--rehearsal-parents relaxes .* give --rehearsal"),
@@ -56,6 +59,7 @@ def test_extend_arguments_accept_what_they_should():
     args = ExtendArguments(**BASE, freeze_layers="all", warmup_ratio=0.0, eval_steps=30, save_steps=60)
     assert args.freeze_layers == "all" and args.new_labels == ["FACILITY"]
     assert ExtendArguments(**BASE, freeze_layers="3").freeze_layers == 3  # from the command line, a string
+    assert ExtendArguments(**BASE, freeze_layers=" 02/6").freeze_layers == "2/6"  # kept as written, resolved later
     assert ExtendArguments(**BASE, validation=["dev.txt"], eval_steps=30, save_steps=60).save_steps == 60
     # without validation nothing selects a best checkpoint, so any save interval is fine
     assert ExtendArguments(**BASE, eval_steps=30, save_steps=50).eval_steps == 30

@@ -5,7 +5,7 @@ import torch
 
 from labelgrow.errors import LabelgrowError
 from labelgrow.labels import LabelSet
-from labelgrow.modeling import build_student, expand_classifier, freeze, load_base
+from labelgrow.modeling import build_student, expand_classifier, freeze, frozen_count, load_base
 from tests.tiny_models import build_token_classifier
 
 SHUFFLED = ["B-LOC", "O", "I-PER", "B-PER", "I-LOC", "B-ORG", "I-ORG"]
@@ -134,6 +134,23 @@ def test_freeze_nothing_and_too_many_layers(tokenizer):
     assert summary.trainable == summary.total
     with pytest.raises(LabelgrowError, match="--freeze-layers 9: the model has only 3 encoder layers"):
         freeze(model, 9)
+
+
+@pytest.mark.parametrize(
+    ("layers", "total", "expected"),
+    [(4, 12, 4), ("all", 12, 12), ("1/3", 12, 4), ("1/3", 24, 8), ("1/3", 3, 1), ("1/2", 3, 2), ("0/5", 12, 0)],
+)
+def test_a_fraction_of_the_layers_scales_with_the_depth(layers, total, expected):
+    assert frozen_count(layers, total) == expected
+
+
+def test_freeze_a_fraction_of_the_encoder(tokenizer):
+    """--freeze-layers 2/3 of the tiny 3-layer model: layers 0 and 1, as --freeze-layers 2 would."""
+    model = build_token_classifier(None, tokenizer)
+    summary = freeze(model, "2/3", embeddings=False)
+    assert summary.frozen_layers == 2 and "frozen: 2 encoder layer(s)" in str(summary)
+    frozen = {n.split(".")[3] for n, p in model.named_parameters() if not p.requires_grad}
+    assert frozen == {"0", "1"}
 
 
 def test_base_errors(tmp_path, teacher_dir, tokenizer):

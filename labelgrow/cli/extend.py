@@ -59,7 +59,8 @@ from labelgrow.configuration import (  # light: no torch
 
 
 def _layers(value: str | int) -> str | int:
-    """``--freeze-layers``: a number (from the command line or a recipe) or ``all``; ExtendArguments checks it."""
+    """``--freeze-layers``: a number (from the command line or a recipe), a fraction or ``all``; ExtendArguments
+    checks it."""
     return int(value) if str(value).isdigit() else value
 
 
@@ -135,8 +136,9 @@ def extend_command(
         str,
         typer.Option(
             parser=_layers,
-            metavar="N|all",
-            help="Freeze encoder layers 0..N-1 (all: the whole encoder).",
+            metavar="N|a/b|all",
+            help="Freeze encoder layers 0..N-1 (a/b: that fraction of the encoder's layers, rounded, e.g. 1/3 is 4 "
+            "of 12 and 8 of 24; all: the whole encoder).",
             rich_help_panel=TRAINING,
         ),
     ] = 2,
