@@ -13,8 +13,9 @@ the other in one process:
 - with `--hidden-kd W` also "distilled+hidden": distilled as above plus hidden-state distillation at weight W;
 - with `--raw-sentences N` also "distilled+raw": distilled as above plus raw text learned by distillation alone
   (`compress --raw`): DATA/rehearsal-all (WikiANN text of the six languages old labels are scored in) and N seeded
-  MultiCoNER II train sentences in each of its 12 languages (tags dropped; never the dev sentences scored on) — the
-  languages the 7,500 annotated sentences (en/de/zh only) leave out.
+  MultiCoNER II sentences in each of its 12 languages, from train where ../shared has it (de, en, sv, zh), else from
+  dev less the sentences FACILITY is scored on (tags dropped) — the languages the 7,500 annotated sentences (en/de/zh
+  only) leave out.
 
 Scores: old-label F1 on the scenario's WikiANN test subsets (6 languages), FACILITY F1 on its MultiCoNER dev subsets
 (12 languages), words/s over both sets, parameters, size on disk, training wall time and peak memory.
@@ -32,11 +33,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 from harness.corpora import MULTICONER_LANGS
-from harness.data import subset, write
+from harness.data import sentences, subset, write
 from harness.runs import train_once
 from harness.scoring import load_sets
 
@@ -64,7 +66,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--raw-sentences",
         type=int,
         default=0,
-        help="also train distilled+raw: DATA/rehearsal-all plus this many MultiCoNER II train sentences a language",
+        help="also train distilled+raw: DATA/rehearsal-all + this many unscored MultiCoNER II sentences a language",
     )
     p.add_argument("--shared", default="../shared", help="where datasets/multiconer2 is (for --raw-sentences)")
     p.add_argument("--reuse-other-code", action="store_true", help="reuse runs made by other labelgrow code")
@@ -109,10 +111,18 @@ def raw_files(args, out: Path) -> list[str]:
     if not rehearsal:
         raise SystemExit(f"{args.data}: no rehearsal-all/*/train.txt (run benchmarks/wikiann_facility.py first)")
     multiconer = Path(args.shared) / "datasets" / "multiconer2"
-    sampled = [
-        write(out / "data" / "raw" / lang / "train.txt", subset(multiconer / lang / "train.txt", args.raw_sentences, 8))
-        for lang in MULTICONER_LANGS
-    ]
+    sampled = []
+    for lang in MULTICONER_LANGS:
+        train = multiconer / lang / "train.txt"
+        # four languages have a train split here; elsewhere dev, less the sentences FACILITY is scored on
+        pool = sentences(train if train.is_file() else multiconer / lang / "dev.txt")
+        scored = set(sentences(Path(args.data) / "new-eval" / lang / "dev.txt"))
+        pool = [block for block in pool if block not in scored]
+        sample = random.Random(8).sample(pool, min(args.raw_sentences, len(pool)))
+        if not sample:
+            print(f"{lang}: no MultiCoNER II sentence left that FACILITY is not scored on: no raw text")
+            continue
+        sampled.append(write(out / "data" / "raw" / lang / "train.txt", sample))
     return [str(p) for p in rehearsal + sampled]
 
 

@@ -173,6 +173,14 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     model = str(out / "methods" / "t3" / "default-s1")
     script += ["--model", model, "--data", str(out / "data"), "--out", str(small), "--quick", "--hidden-kd", "1"]
     script += ["--raw-sentences", "1", "--shared", str(tmp_path / "shared")]
+    # distilled+raw's text: train where ../shared has it (four languages), else dev less the scored sentences
+    for lang in MULTICONER_LANGS:
+        corpus = tmp_path / "shared" / "datasets" / "multiconer2" / lang
+        if lang in ("de", "en", "sv", "zh"):
+            (corpus / "train.txt").write_text(f"{lang}train O\n", encoding="utf-8")
+        else:
+            (corpus / "train.txt").unlink()
+            (corpus / "dev.txt").write_text(f"{MULTICONER}\n{lang}held O\n", encoding="utf-8")
     run_benchmark(script)
     compressed = json.loads((small / "results.json").read_text())
     assert list(compressed["models"]) == ["full", "distilled", "distilled+hidden", "distilled+raw", "direct"]
@@ -180,7 +188,9 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     raw = json.loads((small / "distilled-raw" / "labelgrow.json").read_text())
     raw_langs = sorted(Path(path).parent.name for path in raw["settings"]["raw"])
     assert raw_langs == sorted(["en", "de", "zh", "es", "fr", "ru", *MULTICONER_LANGS])  # WikiANN's 6, MultiCoNER's 12
-    assert all((small / "data" / "raw" / lang / "train.txt").read_text().strip() for lang in MULTICONER_LANGS)
+    for lang in MULTICONER_LANGS:  # never a sentence FACILITY is scored on
+        expected = f"{lang}train O" if lang in ("de", "en", "sv", "zh") else f"{lang}held O"
+        assert (small / "data" / "raw" / lang / "train.txt").read_text().strip() == expected
     distilled = json.loads((small / "distilled" / "labelgrow.json").read_text())
     assert distilled["kind"] == "compress" and distilled["training"]["global_steps"] == 10
     assert distilled["loss"]["hidden_kd"] == 0.0
