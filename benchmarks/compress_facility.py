@@ -25,6 +25,7 @@ Usage:
         --data runs/bench/wikiann-facility/data
     python benchmarks/compress_facility.py --model ... --data ... --hidden-kd 1.0  # + hidden-state distillation
     python benchmarks/compress_facility.py --model ... --data ... --raw-sentences 300  # + raw text of every language
+    python benchmarks/compress_facility.py ... --raw-sentences 300 --epochs 3 --small distilled+raw  # that one only
     python benchmarks/compress_facility.py --model ... --data ... --quick     # minutes: small subsets, few steps
 Writes OUT/results.json and OUT/results.md (OUT: runs/bench/compress-facility).
 """
@@ -69,6 +70,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="also train distilled+raw: DATA/rehearsal-all + this many unscored MultiCoNER II sentences a language",
     )
     p.add_argument("--shared", default="../shared", help="where datasets/multiconer2 is (for --raw-sentences)")
+    p.add_argument("--small", nargs="+", help="train and score only these small models (default: every one)")
     p.add_argument("--reuse-other-code", action="store_true", help="reuse runs made by other labelgrow code")
     p.add_argument("--eval-sentences", type=int, default=None, help="per language and set (default: all)")
     p.add_argument("--quick", action="store_true", help="60 teacher sentences per language, 10 steps, 20 to score")
@@ -94,14 +96,12 @@ def training_files(args, out: Path) -> tuple[list[str], str]:
 
 
 def model_names(args) -> list[str]:
-    """The models this run compares, in table order."""
-    return [
-        "full",
-        "distilled",
-        *([HIDDEN] if args.hidden_kd else []),
-        *([RAW] if args.raw_sentences else []),
-        "direct",
-    ]
+    """The models this run compares, in table order (``--small``: only those small models beside the full one)."""
+    small = ["distilled", *([HIDDEN] if args.hidden_kd else []), *([RAW] if args.raw_sentences else []), "direct"]
+    unknown = sorted(set(args.small or []) - set(small))
+    if unknown:
+        raise SystemExit(f"--small {' '.join(unknown)}: this run's small models are {', '.join(small)}")
+    return ["full", *(name for name in small if not args.small or name in args.small)]
 
 
 def raw_files(args, out: Path) -> list[str]:

@@ -200,6 +200,8 @@ def test_wikiann_facility_protocol_runs_on_tiny_models(tokenizer, encoder_dir, t
     assert "| direct | 2 |" in (small / "results.md").read_text()
     again = run_benchmark(script)  # the four small models are reused (harness.runs.train_once)
     assert again.stderr.count("reusing") == 4 and "training ->" not in again.stderr
+    run_benchmark([*script, "--small", "direct"])  # one small model beside the full one
+    assert list(json.loads((small / "results.json").read_text())["models"]) == ["full", "direct"]
 
 
 def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tmp_path):
