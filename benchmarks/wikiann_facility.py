@@ -131,6 +131,12 @@ METHODS = [
     # four layers missed only in Russian (1.7, 1.8) and the leash gave FACILITY back (+1.1): does half the encoder
     # frozen keep the last near-ties, and does the leash pay for the FACILITY six layers cost (sweep: 31.6 vs 33.3)?
     Method("labelgrow, 2 epochs, --freeze-layers 6", "freeze6-2ep", {"epochs": 2.0, "freeze_layers": 6}, cells="grid"),
+    # labelgrow's own length (3 epochs, what a user gets without --epochs): does a third of the encoder frozen keep
+    # its lead over two layers there?
+    Method("labelgrow default, 3 epochs", "default-3ep", {"epochs": 3.0}, cells="grid"),
+    Method(
+        "labelgrow, 3 epochs, --freeze-layers 1/3", "third-3ep", {"epochs": 3.0, "freeze_layers": "1/3"}, cells="grid"
+    ),
     Method(
         "labelgrow, 2 epochs, --freeze-layers 6 --hidden-kd 1",
         "f6-hkd1-2ep",
