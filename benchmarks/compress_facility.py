@@ -116,8 +116,8 @@ def raw_files(args, out: Path) -> list[str]:
         train = multiconer / lang / "train.txt"
         # four languages have a train split here; elsewhere dev, less the sentences FACILITY is scored on
         pool = sentences(train if train.is_file() else multiconer / lang / "dev.txt")
-        scored = set(sentences(Path(args.data) / "new-eval" / lang / "dev.txt"))
-        pool = [block for block in pool if block not in scored]
+        scored = {block.strip() for block in sentences(Path(args.data) / "new-eval" / lang / "dev.txt")}
+        pool = [block for block in pool if block.strip() not in scored]  # a file's last block keeps its newline
         sample = random.Random(8).sample(pool, min(args.raw_sentences, len(pool)))
         if not sample:
             print(f"{lang}: no MultiCoNER II sentence left that FACILITY is not scored on: no raw text")
