@@ -40,7 +40,7 @@ from typing import Any
 
 from harness.corpora import MULTICONER_LANGS
 from harness.data import sentences, subset, write
-from harness.runs import train_once
+from harness.runs import ROOT, train_once
 from harness.scoring import load_sets
 
 HIDDEN = "distilled+hidden"
@@ -69,7 +69,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="also train distilled+raw: DATA/rehearsal-all + this many unscored MultiCoNER II sentences a language",
     )
-    p.add_argument("--shared", default="../shared", help="where datasets/multiconer2 is (for --raw-sentences)")
+    p.add_argument(
+        "--shared", default=str(ROOT.parent / "shared"), help="where datasets/multiconer2 is (for --raw-sentences)"
+    )
     p.add_argument("--small", nargs="+", help="train and score only these small models (default: every one)")
     p.add_argument("--reuse-other-code", action="store_true", help="reuse runs made by other labelgrow code")
     p.add_argument("--eval-sentences", type=int, default=None, help="per language and set (default: all)")
@@ -106,7 +108,8 @@ def model_names(args) -> list[str]:
 
 def raw_files(args, out: Path) -> list[str]:
     """distilled+raw's unlabelled text: the scenario's rehearsal text of the six WikiANN languages and a seeded
-    sample (seed 8) of MultiCoNER II train in each of its languages, written under OUT/data/raw."""
+    sample (seed 8) of MultiCoNER II in each of its languages (train where ../shared has it, else dev less the
+    sentences FACILITY is scored on), written under OUT/data/raw."""
     rehearsal = sorted((Path(args.data) / "rehearsal-all").glob("*/train.txt"))
     if not rehearsal:
         raise SystemExit(f"{args.data}: no rehearsal-all/*/train.txt (run benchmarks/wikiann_facility.py first)")
