@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 from typing import Any
 
 from harness.corpora import MULTICONER_LANGS
-from harness.data import sentences, subset, write
+from harness.data import sample, sentences, subset, write
 from harness.runs import ROOT, train_once
 from harness.scoring import load_sets
 
@@ -121,11 +120,11 @@ def raw_files(args, out: Path) -> list[str]:
         pool = sentences(train if train.is_file() else multiconer / lang / "dev.txt")
         scored = {block.strip() for block in sentences(Path(args.data) / "new-eval" / lang / "dev.txt")}
         pool = [block for block in pool if block.strip() not in scored]  # a file's last block keeps its newline
-        sample = random.Random(8).sample(pool, min(args.raw_sentences, len(pool)))
-        if not sample:
+        drawn = sample(pool, args.raw_sentences, 8)
+        if not drawn:
             print(f"{lang}: no MultiCoNER II sentence left that FACILITY is not scored on: no raw text")
             continue
-        sampled.append(write(out / "data" / "raw" / lang / "train.txt", sample))
+        sampled.append(write(out / "data" / "raw" / lang / "train.txt", drawn))
     return [str(p) for p in rehearsal + sampled]
 
 

@@ -15,9 +15,13 @@ def sentences(path: Path) -> list[str]:
     return [b for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip()]
 
 
-def subset(path: Path, n: int, seed: int) -> list[str]:
-    blocks = sentences(path)
+def sample(blocks: list[str], n: int, seed: int) -> list[str]:
+    """``n`` of ``blocks`` (all of them when there are fewer), drawn by ``seed``."""
     return random.Random(seed).sample(blocks, min(n, len(blocks)))
+
+
+def subset(path: Path, n: int, seed: int) -> list[str]:
+    return sample(sentences(path), n, seed)
 
 
 def write(path: Path, blocks: Iterable[str]) -> Path:
