@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -643,6 +644,34 @@ def test_a_finished_run_asked_for_by_another_spelling_of_its_paths_is_reused(tmp
     other = {**stamp, "train": [str(tmp_path / "data" / "other.txt")]}  # another file: not the same run
     assert not finished(run, other)
     assert changed_settings(run, other) == f"train: ['data/train.txt'] -> ['{tmp_path}/data/other.txt']"
+
+
+def test_a_run_made_under_another_labelgrow_default_is_not_reused(tmp_path, monkeypatch):
+    """The stamp holds only what a benchmark sets; a run whose labelgrow.json records another value for an option
+    the benchmark leaves to labelgrow (a default changed since) is trained again, even with --reuse-other-code."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from harness.runs import changed_defaults, finished
+
+    from labelgrow.configuration import ExtendArguments
+
+    defaults = {f.name: f.default for f in dataclasses.fields(ExtendArguments) if f.name in ("freeze_layers", "kd")}
+    run = tmp_path / "run"
+    run.mkdir()
+    stamp = {"seed": 42, "epochs": 2.0, "_labelgrow_code": "a" * 16}
+    (run / "benchmark-settings.json").write_text(json.dumps(stamp))
+    settings = {"seed": 42, "epochs": 2.0, **defaults, "an_option_removed_since": 1}
+    (run / "labelgrow.json").write_text(json.dumps({"settings": settings}))
+    assert changed_defaults(run, stamp) == "" and finished(run, stamp)
+    (run / "labelgrow.json").write_text(json.dumps({"settings": {**settings, "freeze_layers": 7, "kd": "seed"}}))
+    assert changed_defaults(run, stamp) == (
+        f"freeze_layers: 7 -> {defaults['freeze_layers']!r} (labelgrow's default now); "
+        f"kd: 'seed' -> {defaults['kd']!r} (labelgrow's default now)"
+    )
+    assert not finished(run, stamp) and not finished(run, stamp, any_code=True)
+    chosen = {**stamp, "freeze_layers": 7, "kd": "seed"}  # set by the benchmark: the stamp decides
+    (run / "benchmark-settings.json").write_text(json.dumps(chosen))
+    assert changed_defaults(run, chosen) == "" and finished(run, chosen)
+    assert changed_defaults(run, stamp, command=None) == ""  # not a training run (an interpolation's copy)
 
 
 def test_decoding_variants_lower_only_the_new_labels(monkeypatch):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +91,48 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def finished(output: Path, stamp: dict[str, Any], any_code: bool = False) -> bool:
-    """A finished run at ``output`` made with these settings (and this code, unless ``any_code``) from the base
-    model as it is now (see ``other_base``)."""
+# each training command's arguments: where its defaults live
+ARGUMENTS = {
+    "extend": ("labelgrow.configuration", "ExtendArguments"),
+    "compress": ("labelgrow.compression", "CompressArguments"),
+    "adapt": ("labelgrow.adaptation", "AdaptArguments"),
+}
+
+
+def changed_defaults(output: Path, stamp: Mapping[str, Any], command: str | None = "extend") -> str:
+    """The options ``stamp`` leaves to labelgrow whose default now differs from the value the run at ``output`` was
+    made with (its labelgrow.json ``settings``), e.g. ``freeze_layers: 2 -> '1/3'``; "" where none (or unknown: no
+    record, an option the run's labelgrow did not have, ``command`` None). The stamp holds only the options a
+    benchmark sets, and ``--reuse-other-code`` accepts runs of other code: without this, a run made under an old
+    default would be reused as if it were the default's."""
+    record = output / "labelgrow.json"
+    if command is None or not record.exists():
+        return ""
+    made = json.loads(record.read_text(encoding="utf-8")).get("settings") or {}
+    module, name = ARGUMENTS[command]
+    arguments = getattr(importlib.import_module(module), name)
+    changes = []
+    for option in fields(arguments):
+        if option.name in stamp or option.name not in made:
+            continue
+        if option.default is not MISSING:
+            now = option.default
+        elif option.default_factory is not MISSING:
+            now = option.default_factory()
+        else:
+            continue
+        if json.loads(json.dumps(now)) != made[option.name]:
+            changes.append(f"{option.name}: {made[option.name]!r} -> {now!r} (labelgrow's default now)")
+    return "; ".join(changes)
+
+
+def finished(output: Path, stamp: dict[str, Any], any_code: bool = False, command: str | None = "extend") -> bool:
+    """A finished run at ``output`` made with these settings (and this code, unless ``any_code``) and labelgrow's
+    defaults as they are now (see ``changed_defaults``) from the base model as it is now (see ``other_base``)."""
     settings = output / "benchmark-settings.json"
     if not (output / "labelgrow.json").exists() or not settings.exists() or other_base(output, stamp):
+        return False
+    if changed_defaults(output, stamp, command):
         return False
     made = json.loads(settings.read_text())
     if any_code:
@@ -124,12 +163,12 @@ def train_once(config: dict[str, Any], what: str, any_code: bool = False, comman
     steps)."""
     output = Path(config["output"])
     stamp = {**config, "_labelgrow_code": code_digest()}
-    if finished(output, stamp, any_code):
+    if finished(output, stamp, any_code, command):
         made_by = trained_by(output)
         other = "" if made_by == code_digest() else f" (trained by labelgrow code {made_by}, not {code_digest()})"
         print(f"{what}: reusing {output}{other}", file=sys.stderr, flush=True)
         return json.loads((output / "benchmark-cost.json").read_text())
-    changed = changed_settings(output, stamp)
+    changed = "; ".join(filter(None, (changed_settings(output, stamp), changed_defaults(output, stamp, command))))
     if changed:  # say what differs before a finished run is replaced (a relative path resolved elsewhere, say)
         print(f"{what}: {output} was made with other settings ({changed}); training again", file=sys.stderr)
     elif stale := other_base(output, stamp):
@@ -151,7 +190,7 @@ def interpolate_once(student: Path, teacher: str, weight: float, output: Path) -
         "weight": weight,
         "_labelgrow_code": code_digest(),
     }
-    if finished(output, stamp):
+    if finished(output, stamp, command=None):  # its labelgrow.json is the student's: the student's own run decides
         return
     from labelgrow.modeling import interpolate_with_teacher, load_base, load_token_classifier
 
