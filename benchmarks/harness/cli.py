@@ -97,7 +97,7 @@ def parser(description: str) -> argparse.ArgumentParser:
         action="store_true",
         help="reuse finished runs with the same settings even where labelgrow's training code has changed since "
         "(each row records the code that trained it); for expensive teachers after changes that do not touch "
-        "training",
+        "training. A run made under another labelgrow default than today's is trained again all the same",
     )
     p.add_argument(
         "--render-only",
