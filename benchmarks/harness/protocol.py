@@ -78,7 +78,7 @@ NAIVE = Method("naive fine-tuning (grown head, CE only)", "naive", {"kd": "none"
 DEFAULT = Method("labelgrow default", "default", {}, cells="grid")
 # a third of the encoder frozen (4 of 12 layers, 8 of 24): wikiann→facility's best measured depth (benchmarks.md,
 # "half the encoder frozen"); measured beside the default in every scenario before it becomes the default
-THIRD = Method("labelgrow --freeze-layers 1/3", "third", {"freeze_layers": "1/3"})
+THIRD = Method("labelgrow --freeze-layers 1/3", "third", {"freeze_layers": "1/3"}, cells="grid")
 FULL_DATA = Method("labelgrow, fully annotated new data", "full", {}, full_data=True, cells="first")
 # the default plus raw WikiANN text of every scored language (written on demand by harness.data.rehearsal_files):
 # what keeps the old labels where the new data is short text of another domain
