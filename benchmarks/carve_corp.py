@@ -39,7 +39,7 @@ from harness.data import (
     write_map,
     write_mapped,
 )
-from harness.protocol import DEFAULT, FREEZE2, FULL_DATA, NAIVE, Method, Scenario
+from harness.protocol import DEFAULT, FULL_DATA, NAIVE, THIRD, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = "CORP"
@@ -50,7 +50,7 @@ QUICK = cli.QUICK
 METHODS = [
     NAIVE,
     DEFAULT,
-    FREEZE2,
+    THIRD,
     # CORP's rows start as ORG's (4 below), not O's: a carved type must outrank its parent on the parent's entities
     Method(
         "labelgrow, new rows from the parent's (--new-rows-from parent)",

@@ -4,7 +4,7 @@ The same data, teachers and scores as benchmarks/wikiann_facility.py (its `prepa
 (`--methods freeze0 freeze2 ...`; default 0 2 4 6 8 10 of me5s-xlmr's 12 layers; the embeddings are frozen at every
 depth, as labelgrow's default does). Besides the scenario's usual tables, OUT/depth.md and OUT/depth.png put
 old-label F1, FACILITY F1, forgetting (plain and not refinement), wall time and trainable parameters against the
-depth — what the default (--freeze-layers 1/3: 4 of 12) is chosen from, with the grid of benchmarks.md.
+depth — what the default (--freeze-layers 2) is chosen from.
 
 Usage:
     python benchmarks/freeze_sweep.py --config recipes/benchmarks/freeze-sweep.yaml [--quick]

@@ -50,7 +50,7 @@ from harness.data import (
     write,
     write_map,
 )
-from harness.protocol import DEFAULT, FREEZE2, NAIVE, Method, Scenario
+from harness.protocol import DEFAULT, NAIVE, THIRD, Method, Scenario
 from harness.runs import Progress, train_once
 from harness.scoring import evaluate, load_sets, mean, model_tags, repeated_copies
 
@@ -66,7 +66,7 @@ REHEARSAL = Method(
 # between them, which have none: the default on those too, at the corpus' own ratio (does a training set of
 # positives only teach the type to fire on every sentence?)
 NATURAL = Method("labelgrow default, annotated as the text comes (sentences without the type too)", "natural")
-METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL, NATURAL, FREEZE2]
+METHODS = [NAIVE, DEFAULT, FRESH, SHORT, REHEARSAL, NATURAL, THIRD]
 SOURCES = {  # new type -> (its source types, where it is trained and scored)
     "FACILITY": {"types": FACILITY_TYPES, "corpus": "multiconer2", "scored_on": MULTICONER_LANGS},
     "POI": {"types": ("poi",), "corpus": "zh_address", "scored_on": ["zh"]},

@@ -39,7 +39,7 @@ from harness.data import (
     write_map,
     write_mapped,
 )
-from harness.protocol import DEFAULT, FREEZE2, FULL_DATA, NAIVE, REHEARSAL_ALL, Method, Scenario
+from harness.protocol import DEFAULT, FULL_DATA, NAIVE, REHEARSAL_ALL, THIRD, Method, Scenario
 
 OLD = ["PER", "ORG", "LOC"]
 NEW = {"poi": "POI", "road": "ROAD", "roadno": "ROADNO", "houseno": "HOUSENO"}
@@ -51,7 +51,7 @@ QUICK = {**cli.QUICK, "new_eval_sentences": 40}
 ADAPTED = Method(
     "labelgrow default on the teacher adapted to the addresses (labelgrow adapt)", "adapted", adapt="adapt_raw"
 )
-METHODS = [NAIVE, DEFAULT, FREEZE2, REHEARSAL_ALL, FULL_DATA, ADAPTED]
+METHODS = [NAIVE, DEFAULT, THIRD, REHEARSAL_ALL, FULL_DATA, ADAPTED]
 
 
 def prepare(args, out: Path) -> dict[str, Any]:

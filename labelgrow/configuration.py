@@ -250,8 +250,7 @@ class ExtendArguments(TrainingOptions, RuntimeArguments, LanguageArguments):
     validation: list[Any] = field(default_factory=list)
     label_map: str | None = None
     parent: list[str] | dict[str, list[str]] | None = None  # NEW=OLD,OLD: the old types a new type refines
-    # encoder layers 0..N-1, "all", or a fraction "a/b" of them (modeling.frozen_count): 1/3 is 4 of 12, 8 of 24
-    freeze_layers: int | str = "1/3"
+    freeze_layers: int | str = 2  # encoder layers 0..N-1, "all", or a fraction "a/b" of them (modeling.frozen_count)
     freeze_old_rows: bool = False  # baseline: the classifier's old rows fixed (with all layers frozen: new rows only)
     new_rows_from: str = "o"  # o: a copy of O's row; parent: the mean of its --parent types' rows (B to B, I to I)
     kd: str = "o-aware"

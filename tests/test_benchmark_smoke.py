@@ -245,7 +245,7 @@ def test_phone_numbers_scenario_runs_on_tiny_models(teacher_dir, encoder_dir, tm
     assert methods == [
         "naive fine-tuning (grown head, CE only)",
         "labelgrow default",
-        "labelgrow --freeze-layers 2 (the default until 2026-12-02)",
+        "labelgrow --freeze-layers 1/3",
         "labelgrow + rehearsal on raw text of every scored language",
         "labelgrow, fully annotated new data",
         "joint training upper bound",

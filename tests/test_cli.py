@@ -49,8 +49,7 @@ def test_extend_writes_an_ordinary_hf_checkpoint(teacher_dir, data_dir, tmp_path
     ]
     run = json.loads((output / "labelgrow.json").read_text())
     assert run["new_labels"] == ["B-FACILITY", "I-FACILITY"] and run["loss"]["mode"] == "o-aware"
-    assert run["settings"]["freeze_layers"] == "1/3" and run["settings"]["learning_rate"] == 1e-3
-    assert run["parameters"]["frozen_layers"] == 1  # the default third of the tiny model's 3 layers
+    assert run["settings"]["freeze_layers"] == 2 and run["settings"]["learning_rate"] == 1e-3
     assert {Path(f["path"]).parent.name for f in run["data"]["train"]} == {"en", "de", "zh"}
     assert all(len(f["sha256"]) == 64 for f in run["data"]["train"])
     assert set(run["validation_report"]["languages"]) == {"en", "de", "zh"}

@@ -109,7 +109,6 @@ def train_shared_and_full(tmp_path, caplog, teacher_dir, data_dir, **changes) ->
         cpu=True,
         teacher_precision="fp32",
         logging_steps=1,
-        freeze_layers=2,  # two of the tiny model's three layers shared (the default third would share one)
     )
     settings.update(changes)
     caplog.clear()

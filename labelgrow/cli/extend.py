@@ -141,7 +141,7 @@ def extend_command(
             "of 12 and 8 of 24; all: the whole encoder).",
             rich_help_panel=TRAINING,
         ),
-    ] = "1/3",
+    ] = 2,
     freeze_embeddings: FreezeEmbeddingsOption = True,
     freeze_old_rows: Annotated[
         bool,
